@@ -1,0 +1,145 @@
+package entra
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+)
+
+// graphError is an error response from Graph.
+type graphError struct {
+	Status     int
+	Code       string
+	Message    string
+	RetryAfter time.Duration // from the Retry-After header; 0 when absent
+}
+
+func (e *graphError) Error() string {
+	return fmt.Sprintf("Graph answered %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// readGraphError reads Graph's OData error body ({"error":{"code","message"}}).
+func readGraphError(resp *http.Response) *graphError {
+	e := &graphError{Status: resp.StatusCode, Code: http.StatusText(resp.StatusCode)}
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if json.Unmarshal(raw, &body) == nil {
+		if body.Error.Code != "" {
+			e.Code = body.Error.Code
+		}
+		e.Message = body.Error.Message
+	}
+	if s := resp.Header.Get("Retry-After"); s != "" {
+		if secs, err := strconv.ParseFloat(s, 64); err == nil && secs >= 0 {
+			e.RetryAfter = time.Duration(secs * float64(time.Second))
+		} else if t, err := http.ParseTime(s); err == nil {
+			e.RetryAfter = time.Until(t)
+		}
+	}
+	return e
+}
+
+// retryable says whether the same request may succeed if sent again:
+// throttling, server errors, timeouts, broken connections and bodies.
+func retryable(err error) bool {
+	var ge *graphError
+	if errors.As(err, &ge) {
+		switch ge.Status {
+		case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+			http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		case http.StatusBadRequest:
+			// A skip token Graph lost; the page is asked for again from where it stood.
+			return strings.Contains(strings.ToLower(ge.Message), "skip token")
+		}
+		return false
+	}
+	var te *transientError
+	return errors.As(err, &te)
+}
+
+// transientError is a request that failed on the way: a dropped
+// connection, a timeout, a truncated body.
+type transientError struct{ err error }
+
+func (e *transientError) Error() string { return e.err.Error() }
+func (e *transientError) Unwrap() error { return e.err }
+
+// transportError classifies an error from sending a request.
+func transportError(ctx context.Context, err error) error {
+	if ctx.Err() == context.Canceled {
+		return ctx.Err()
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return fmt.Errorf("cannot reach Graph: host %s does not resolve: check environment and graph_endpoint, and your network or proxy (HTTPS_PROXY)", dnsErr.Name)
+	}
+	var af *azidentity.AuthenticationFailedError
+	if errors.As(err, &af) {
+		return err
+	}
+	return &transientError{err}
+}
+
+// credentialError says which credential failed to sign in, never its secret.
+func credentialError(credential string, err error) error {
+	var af *azidentity.AuthenticationFailedError
+	if errors.As(err, &af) && af.RawResponse != nil {
+		var body struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		raw, _ := io.ReadAll(io.LimitReader(af.RawResponse.Body, 64<<10))
+		_ = json.Unmarshal(raw, &body)
+		desc, _, _ := strings.Cut(body.Description, "\r\n")
+		if desc == "" {
+			desc = af.RawResponse.Status
+		}
+		return fmt.Errorf("signing in with %s failed (%s): check tenant_id, client_id and the secret or certificate, and that the app exists in that tenant", credential, desc)
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return fmt.Errorf("signing in with %s failed: host %s does not resolve: check environment and authority_host, and your network or proxy (HTTPS_PROXY)", credential, dnsErr.Name)
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return fmt.Errorf("signing in with %s failed: %s", credential, msg)
+}
+
+// explain turns a Graph error into one sentence that says what to do.
+func (c *graphClient) explain(err error, filter string) error {
+	var ge *graphError
+	if !errors.As(err, &ge) {
+		return err
+	}
+	switch {
+	case ge.Code == "Authentication_RequestFromNonPremiumTenantOrB2CTenant":
+		return fmt.Errorf("Graph refused the sign-in logs of tenant %s because it has no Microsoft Entra ID P1 or P2 licence (or is a B2C tenant): sign-in logs are only available through Graph to P1/P2 tenants", c.tenantID)
+	case ge.Status == http.StatusForbidden:
+		return fmt.Errorf("Graph refused the sign-in logs (%s: %s): grant app %s the AuditLog.Read.All and Directory.Read.All permissions with admin consent; a signed-in user also needs one of the roles Reports Reader, Security Reader, Security Operator, Security Administrator, Global Reader or Global Administrator", ge.Code, ge.Message, c.clientID)
+	case ge.Status == http.StatusUnauthorized:
+		return fmt.Errorf("Graph rejected the token of %s (%s: %s): check that the credential belongs to tenant %s and the environment (cloud) is right", c.credential, ge.Code, ge.Message, c.tenantID)
+	case ge.Status == http.StatusBadRequest && filter != "":
+		return fmt.Errorf("Graph rejected the query ($filter=%s): %s", filter, ge.Message)
+	}
+	return err
+}
+
+// isNotFound is true for a Graph 404; a get by an unknown id returns no row.
+func isNotFound(err error) bool {
+	var ge *graphError
+	return errors.As(err, &ge) && ge.Status == http.StatusNotFound
+}

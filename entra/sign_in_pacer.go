@@ -1,0 +1,102 @@
+package entra
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// pacer keeps an app's requests to one tenant under Graph's budget for
+// sign-in logs: at most `limit` requests in any `window` (5 per 10 s,
+// reference §4.1). Graph counts a sliding window, so a token bucket with a
+// burst would draw 429s; the pacer admits a request only when fewer than
+// `limit` were sent in the last window.
+type pacer struct {
+	mu        sync.Mutex
+	limit     int
+	window    time.Duration
+	sent      []time.Time // send times within the last window, oldest first
+	holdUntil time.Time   // set by a 429's Retry-After
+}
+
+var (
+	pacersMu sync.Mutex
+	pacers   = map[string]*pacer{}
+)
+
+// pacerFor returns the one pacer of a tenant and app, shared by every
+// table, query and connection in the process.
+func pacerFor(tenantID, clientID string, b budget) *pacer {
+	pacersMu.Lock()
+	defer pacersMu.Unlock()
+	key := tenantID + "/" + clientID
+	p := pacers[key]
+	if p == nil {
+		p = &pacer{}
+		pacers[key] = p
+	}
+	p.mu.Lock()
+	p.limit, p.window = b.requests, b.window
+	p.mu.Unlock()
+	return p
+}
+
+// budget is a request allowance per window.
+type budget struct {
+	requests int
+	window   time.Duration
+}
+
+// graphBudget is Graph's documented allowance for sign-in logs.
+var graphBudget = budget{requests: 5, window: 10 * time.Second}
+
+// wait blocks until a request may be sent, and counts it as sent.
+func (p *pacer) wait(ctx context.Context) error {
+	for {
+		delay := p.reserve(time.Now())
+		if delay <= 0 {
+			return nil
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+// reserve counts a request sent at now and returns 0, or returns how long
+// to wait before asking again.
+func (p *pacer) reserve(now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now.Before(p.holdUntil) {
+		return p.holdUntil.Sub(now)
+	}
+	// A margin of 2% of the window absorbs the network's jitter between
+	// our send times and Graph's arrival times.
+	window := p.window + p.window/50
+	kept := p.sent[:0]
+	for _, t := range p.sent {
+		if now.Sub(t) < window {
+			kept = append(kept, t)
+		}
+	}
+	p.sent = kept
+	if len(p.sent) < p.limit {
+		p.sent = append(p.sent, now)
+		return 0
+	}
+	return p.sent[len(p.sent)-p.limit].Add(window).Sub(now)
+}
+
+// hold stops every request of the tenant and app for d (a 429's Retry-After).
+func (p *pacer) hold(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if until := time.Now().Add(d); until.After(p.holdUntil) {
+		p.holdUntil = until
+	}
+}

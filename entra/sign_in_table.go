@@ -1,0 +1,99 @@
+package entra
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+
+	"github.com/turbot/steampipe-plugin-sdk/v5/plugin"
+)
+
+// Sign-in kinds, as Graph names them in signInEventTypes.
+const (
+	interactiveUser    = "interactiveUser"
+	nonInteractiveUser = "nonInteractiveUser"
+	servicePrincipal   = "servicePrincipal"
+	managedIdentity    = "managedIdentity"
+)
+
+var allEventTypes = []string{interactiveUser, nonInteractiveUser, servicePrincipal, managedIdentity}
+
+// signInTable builds a sign-in table that reads the given kinds. Every
+// sign-in table has the same columns, key columns and fetch path.
+func signInTable(name, description string, eventTypes ...string) *plugin.Table {
+	return &plugin.Table{
+		Name:        name,
+		Description: description,
+		List: &plugin.ListConfig{
+			Hydrate:    listSignIns(eventTypes),
+			KeyColumns: signInKeyColumns(len(eventTypes) > 1),
+		},
+		Get: &plugin.GetConfig{
+			Hydrate:    getSignIn(eventTypes),
+			KeyColumns: plugin.SingleColumn("id"),
+			IgnoreConfig: &plugin.IgnoreConfig{
+				ShouldIgnoreErrorFunc: func(_ context.Context, _ *plugin.QueryData, _ *plugin.HydrateData, err error) bool {
+					return isNotFound(err)
+				},
+			},
+		},
+		Columns: signInColumns(),
+	}
+}
+
+func listSignIns(eventTypes []string) plugin.HydrateFunc {
+	return func(ctx context.Context, d *plugin.QueryData, _ *plugin.HydrateData) (any, error) {
+		q := translate(d.Quals, d.QueryContext.UnsafeQuals, eventTypes)
+		if q.empty {
+			return nil, nil
+		}
+		c, err := connectionClient(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		top := pageSize
+		if limit := d.QueryContext.Limit; limit != nil && q.pushedAll && *limit > 0 && *limit < pageSize {
+			top = int(*limit)
+		}
+		f := newFetcher(c, top, func(rec *signIn) bool {
+			d.StreamListItem(ctx, rec)
+			return d.RowsRemaining(ctx) > 0
+		})
+		return nil, f.scan(ctx, q)
+	}
+}
+
+// signInID is the shape of a sign-in id (a request id, a GUID).
+var signInID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func getSignIn(eventTypes []string) plugin.HydrateFunc {
+	return func(ctx context.Context, d *plugin.QueryData, _ *plugin.HydrateData) (any, error) {
+		id := d.EqualsQualString("id")
+		if !signInID.MatchString(id) {
+			return nil, fmt.Errorf("id %q is not a sign-in id: sign-in ids are GUIDs such as 5e5e5e5e-0000-4000-8000-000000000000 (a request id, not a user id)", id)
+		}
+		c, err := connectionClient(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		var rec *signIn
+		err = newFetcher(c, 1, nil).send(ctx, c.graphRoot+"/beta/auditLogs/signIns/"+url.PathEscape(id), func(resp *http.Response) error {
+			var err error
+			rec, err = decodeSignIn(resp.Body, c.tenantID)
+			return err
+		})
+		if err != nil {
+			if isNotFound(err) {
+				return nil, err
+			}
+			return nil, c.explain(err, "")
+		}
+		// A table shows only its own kinds.
+		if len(intersect(rec.SignInEventTypes, eventTypes)) == 0 {
+			return nil, nil
+		}
+		return rec, nil
+	}
+}
