@@ -8,6 +8,7 @@ import (
 	"regexp"
 
 	"github.com/turbot/steampipe-plugin-sdk/v5/plugin"
+	"github.com/turbot/steampipe-plugin-sdk/v5/plugin/quals"
 )
 
 // Sign-in kinds, as Graph names them in signInEventTypes.
@@ -45,7 +46,11 @@ func signInTable(name, description string, eventTypes ...string) *plugin.Table {
 
 func listSignIns(eventTypes []string) plugin.HydrateFunc {
 	return func(ctx context.Context, d *plugin.QueryData, _ *plugin.HydrateData) (any, error) {
-		q := translate(d.Quals, d.QueryContext.UnsafeQuals, eventTypes)
+		keyQuals, mine := withINLists(d)
+		if !mine {
+			return nil, nil
+		}
+		q := translate(keyQuals, d.QueryContext.UnsafeQuals, eventTypes)
 		if q.empty {
 			return nil, nil
 		}
@@ -63,6 +68,36 @@ func listSignIns(eventTypes []string) plugin.HydrateFunc {
 		})
 		return nil, f.scan(ctx, q)
 	}
+}
+
+// withINLists undoes the SDK's split of an IN list into one List call per
+// value: Graph takes the whole list as an "or" in one request. The call for
+// the list's first value reads for all of them; the calls for the other
+// values have nothing to do (false).
+func withINLists(d *plugin.QueryData) (plugin.KeyColumnQualMap, bool) {
+	out := make(plugin.KeyColumnQualMap, len(d.Quals))
+	for col, kq := range d.Quals {
+		out[col] = kq
+		if len(kq.Quals) != 1 || kq.Quals[0].Operator != "=" {
+			continue
+		}
+		for _, uq := range d.QueryContext.UnsafeQuals[col].GetQuals() {
+			list := uq.GetValue().GetListValue()
+			if uq.GetStringValue() != "=" || list == nil {
+				continue
+			}
+			for i, v := range list.Values {
+				if v != kq.Quals[0].Value { // the SDK passes the list's own element
+					continue
+				}
+				if i > 0 {
+					return nil, false
+				}
+				out[col] = &plugin.KeyColumnQuals{Name: col, Quals: quals.QualSlice{{Column: col, Operator: "=", Value: uq.GetValue()}}}
+			}
+		}
+	}
+	return out, true
 }
 
 // signInID is the shape of a sign-in id (a request id, a GUID).
