@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	jsonserialization "github.com/microsoft/kiota-serialization-json-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 )
 
 // graphError is an error response from Graph.
@@ -30,18 +32,18 @@ func (e *graphError) Error() string {
 // readGraphError reads Graph's OData error body ({"error":{"code","message"}}).
 func readGraphError(resp *http.Response) *graphError {
 	e := &graphError{Status: resp.StatusCode, Code: http.StatusText(resp.StatusCode)}
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if json.Unmarshal(raw, &body) == nil {
-		if body.Error.Code != "" {
-			e.Code = body.Error.Code
+	if node, err := jsonserialization.NewJsonParseNode(raw); err == nil {
+		if v, err := node.GetObjectValue(odataerrors.CreateODataErrorFromDiscriminatorValue); err == nil && v != nil {
+			if main := v.(odataerrors.ODataErrorable).GetErrorEscaped(); main != nil {
+				if c := main.GetCode(); c != nil && *c != "" {
+					e.Code = *c
+				}
+				if m := main.GetMessage(); m != nil {
+					e.Message = *m
+				}
+			}
 		}
-		e.Message = body.Error.Message
 	}
 	if s := resp.Header.Get("Retry-After"); s != "" {
 		if secs, err := strconv.ParseFloat(s, 64); err == nil && secs >= 0 {

@@ -1,6 +1,8 @@
 package graphfake
 
 import (
+	"bytes"
+	"encoding/json"
 	"sort"
 	"strconv"
 	"time"
@@ -83,4 +85,18 @@ func (l *Log) Find(id string) *Record {
 		return r
 	}
 	return nil
+}
+
+// PageJSON is a beta collection page of n records from start, as Graph
+// sends it to a client that asks for unknown enum members.
+func (l *Log) PageJSON(start, n int) []byte {
+	values := make([]map[string]any, 0, n)
+	for i := start; i < start+n && i < l.Rows; i++ {
+		values = append(values, l.Record(i).wire(true, true, true))
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]any{"@odata.context": "https://graph.microsoft.com/beta/$metadata#auditLogs/signIns", "value": values})
+	return buf.Bytes()
 }
