@@ -127,7 +127,10 @@ func newCredential(cfg entraConfig, nc nationalCloud, httpClient *http.Client) (
 			return nil, "", fmt.Errorf("certificate_path %q holds no usable certificate and private key (wrong certificate_password, or not PEM/PKCS#12): check certificate_password (or AZURE_CLIENT_CERTIFICATE_PASSWORD)", path)
 		}
 		cred, err := azidentity.NewClientCertificateCredential(tenant, client, certs, key, &azidentity.ClientCertificateCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: custom})
-		return cred, fmt.Sprintf("the certificate %s of app %s in tenant %s", path, client, tenant), err
+		if err != nil {
+			return nil, "", fmt.Errorf("certificate_path %q cannot sign in (%v): use the app's RSA certificate with its private key", path, err)
+		}
+		return cred, fmt.Sprintf("the certificate %s of app %s in tenant %s", path, client, tenant), nil
 
 	case client != "" && os.Getenv("AZURE_FEDERATED_TOKEN_FILE") == "" && os.Getenv("IDENTITY_ENDPOINT") == "" && os.Getenv("MSI_ENDPOINT") == "":
 		return nil, "", fmt.Errorf("client_id %s is set but neither client_secret nor certificate_path is: set one of them (or AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH), or remove client_id to sign in with a managed identity or the Azure CLI", client)
