@@ -49,7 +49,7 @@ func TestCertificateCredentialSignsIn(t *testing.T) {
 	defer srv.Close()
 	base := fmt.Sprintf("tenant_id = %q\nclient_id = %q\nauthority_host = %q\ngraph_endpoint = %q\nrequests_per_window = 100\nrequest_window = 1\n", srv.TenantID(), client, srv.URL, srv.URL)
 
-	p, err := localplugin.Start(Plugin, "entra", localplugin.Connection{Name: "entra", Config: base + fmt.Sprintf("certificate_path = %q\n", writeCertificate(t, true))})
+	p, err := localplugin.Start(Plugin, "entra", localplugin.Options{}, localplugin.Connection{Name: "entra", Config: base + fmt.Sprintf("certificate_path = %q\n", writeCertificate(t, true))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestCertificateCredentialSignsIn(t *testing.T) {
 		t.Fatalf("certificate sign-in: %d rows, %v", n, err)
 	}
 
-	p, err = localplugin.Start(Plugin, "entra", localplugin.Connection{Name: "entra", Config: base + fmt.Sprintf("certificate_path = %q\ncertificate_password = \"hunter2-password\"\n", writeCertificate(t, false))})
+	p, err = localplugin.Start(Plugin, "entra", localplugin.Options{}, localplugin.Connection{Name: "entra", Config: base + fmt.Sprintf("certificate_path = %q\ncertificate_password = \"hunter2-password\"\n", writeCertificate(t, false))})
 	if err != nil {
 		t.Fatal(err)
 	}

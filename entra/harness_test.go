@@ -46,7 +46,7 @@ var clientSeq atomic.Int64
 
 // tenant is an emulated tenant with the plugin connected to it.
 type tenant struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *graphfake.Server
 	plugin   *localplugin.Plugin
 	clientID string
@@ -63,7 +63,7 @@ type tenantOptions struct {
 
 // newTenant starts an emulator and a plugin connection named "entra" to it.
 // Each tenant gets its own app id, so throttle budgets never mix between tests.
-func newTenant(t *testing.T, o tenantOptions) *tenant {
+func newTenant(t testing.TB, o tenantOptions) *tenant {
 	t.Helper()
 	if o.rows == 0 {
 		o.rows = 4000
@@ -91,7 +91,7 @@ graph_endpoint = %q
 %s
 %s
 `, srv.TenantID(), clientID, secret, srv.URL, srv.URL, o.budget, o.extraHCL)
-	p, err := localplugin.Start(Plugin, "entra", localplugin.Connection{Name: "entra", Config: hcl})
+	p, err := localplugin.Start(Plugin, "entra", localplugin.Options{}, localplugin.Connection{Name: "entra", Config: hcl})
 	if err != nil {
 		t.Fatalf("starting the plugin: %v", err)
 	}
@@ -146,7 +146,7 @@ func recordIDs(recs []*graphfake.Record) []string {
 }
 
 // sameIDs fails the test unless the plugin returned exactly the emulator's rows.
-func sameIDs(t *testing.T, what string, got []localplugin.Row, want []*graphfake.Record) {
+func sameIDs(t testing.TB, what string, got []localplugin.Row, want []*graphfake.Record) {
 	t.Helper()
 	g, w := ids(got), recordIDs(want)
 	if len(g) != len(w) {

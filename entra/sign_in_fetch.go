@@ -26,6 +26,8 @@ type fetcher struct {
 	client *graphClient
 	pacer  *pacer
 	top    int // $top: the page size, or the LIMIT when smaller and safe
+	// limiter, when set, waits for Steampipe's limiter blocks before each request.
+	limiter func(context.Context)
 
 	mu   sync.Mutex // serialises emit across concurrent slices
 	emit func(*signIn) bool
@@ -45,6 +47,9 @@ func newFetcher(c *graphClient, top int, emit func(*signIn) bool) *fetcher {
 func (f *fetcher) send(ctx context.Context, rawURL string, handle func(*http.Response) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
+		if f.limiter != nil {
+			f.limiter(ctx)
+		}
 		if err := f.pacer.wait(ctx); err != nil {
 			return err
 		}
@@ -61,9 +66,9 @@ func (f *fetcher) send(ctx context.Context, rawURL string, handle func(*http.Res
 		var ge *graphError
 		if errors.As(err, &ge) && ge.RetryAfter > 0 {
 			delay = ge.RetryAfter
-			if ge.Status == http.StatusTooManyRequests {
-				f.pacer.hold(delay) // every request of this app and tenant waits, not just this one
-			}
+		}
+		if errors.As(err, &ge) && ge.Status == http.StatusTooManyRequests {
+			f.pacer.hold(delay) // every request of this app and tenant waits, not just this one
 		}
 		log.Printf("[WARN] entra: attempt %d of %s failed (%v); retrying in %s", attempt, redactURL(rawURL), err, delay)
 		if err := sleep(ctx, delay); err != nil {

@@ -17,6 +17,33 @@ type pacer struct {
 	window    time.Duration
 	sent      []time.Time // send times within the last window, oldest first
 	holdUntil time.Time   // set by a 429's Retry-After
+
+	// Counters for progress reports and benchmarks.
+	requests  int64
+	throttled int64
+	waited    time.Duration
+}
+
+// PacerStats counts a tenant and app's sign-in requests in this process.
+type PacerStats struct {
+	Requests  int64         // requests sent (retries included)
+	Throttled int64         // of which Graph answered 429
+	Waited    time.Duration // total time requests waited for the budget
+}
+
+// RequestStats returns the counters of every tenant and app, summed.
+func RequestStats() PacerStats {
+	pacersMu.Lock()
+	defer pacersMu.Unlock()
+	var s PacerStats
+	for _, p := range pacers {
+		p.mu.Lock()
+		s.Requests += p.requests
+		s.Throttled += p.throttled
+		s.Waited += p.waited
+		p.mu.Unlock()
+	}
+	return s
 }
 
 var (
@@ -57,6 +84,9 @@ func (p *pacer) wait(ctx context.Context) error {
 		if delay <= 0 {
 			return nil
 		}
+		p.mu.Lock()
+		p.waited += delay
+		p.mu.Unlock()
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
@@ -87,6 +117,7 @@ func (p *pacer) reserve(now time.Time) time.Duration {
 	p.sent = kept
 	if len(p.sent) < p.limit {
 		p.sent = append(p.sent, now)
+		p.requests++
 		return 0
 	}
 	return p.sent[len(p.sent)-p.limit].Add(window).Sub(now)
@@ -96,6 +127,7 @@ func (p *pacer) reserve(now time.Time) time.Duration {
 func (p *pacer) hold(d time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.throttled++
 	if until := time.Now().Add(d); until.After(p.holdUntil) {
 		p.holdUntil = until
 	}

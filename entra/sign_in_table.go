@@ -66,6 +66,7 @@ func listSignIns(eventTypes []string) plugin.HydrateFunc {
 			d.StreamListItem(ctx, rec)
 			return d.RowsRemaining(ctx) > 0
 		})
+		f.limiter = func(ctx context.Context) { d.WaitForListRateLimit(ctx) }
 		return nil, f.scan(ctx, q)
 	}
 }

@@ -213,7 +213,7 @@ certificate_path = "/nonexistent/app.pem"`, `certificate_path "/nonexistent/app.
 client_secret = "abc"`, "client_secret is set but client_id is not"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := localplugin.Start(Plugin, "entra", localplugin.Connection{Name: "entra", Config: tc.hcl})
+			p, err := localplugin.Start(Plugin, "entra", localplugin.Options{}, localplugin.Connection{Name: "entra", Config: tc.hcl})
 			if err != nil {
 				t.Fatal(err)
 			}

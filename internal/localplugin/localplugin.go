@@ -31,14 +31,24 @@ type Plugin struct {
 	calls  atomic.Int64
 }
 
+// Options tune the in-process plugin.
+type Options struct {
+	// CacheMB is the query cache's size; the cache preallocates all of it.
+	// 0 means 32 MB.
+	CacheMB int
+}
+
 // Start serves the plugin in process and configures its connections.
-func Start(pluginFunc plugin.PluginFunc, pluginName string, connections ...Connection) (*Plugin, error) {
+func Start(pluginFunc plugin.PluginFunc, pluginName string, opts Options, connections ...Connection) (*Plugin, error) {
 	p := &Plugin{server: plugin.Server(&plugin.ServeOpts{PluginFunc: pluginFunc})}
 	configs := make([]*proto.ConnectionConfig, len(connections))
 	for i, c := range connections {
 		configs[i] = &proto.ConnectionConfig{Connection: c.Name, Plugin: "local/" + pluginName, PluginShortName: pluginName, Config: c.Config}
 	}
-	res, err := p.server.SetAllConnectionConfigs(&proto.SetAllConnectionConfigsRequest{Configs: configs, MaxCacheSizeMb: 256})
+	if opts.CacheMB == 0 {
+		opts.CacheMB = 32
+	}
+	res, err := p.server.SetAllConnectionConfigs(&proto.SetAllConnectionConfigsRequest{Configs: configs, MaxCacheSizeMb: int64(opts.CacheMB)})
 	if err != nil {
 		return nil, err
 	}
