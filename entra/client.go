@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -25,7 +26,7 @@ import (
 // and query of the connection.
 type graphClient struct {
 	adapter    *msgraphgocore.GraphRequestAdapterBase
-	cred       azcore.TokenCredential
+	cred       *refreshableCredential
 	credential string // which credential signs in, for error messages; never a secret
 	graphRoot  string // e.g. https://graph.microsoft.com
 	tenantID   string
@@ -59,10 +60,13 @@ func newGraphClient(ctx context.Context, cfg entraConfig) (*graphClient, error) 
 	transport.MaxIdleConnsPerHost = 16
 	httpClient := &http.Client{Transport: transport}
 
-	cred, description, err := newCredential(cfg, nc, httpClient)
+	inner, description, err := newCredential(cfg, nc, httpClient)
 	if err != nil {
 		return nil, err
 	}
+	// Secret and certificate credentials can be made to fetch a new token
+	// when Graph rejects one; the CLI and managed identities renew their own.
+	cred := &refreshableCredential{TokenCredential: inner, canRefresh: cfg.clientSecret() != "" || cfg.certificatePath() != ""}
 	graphURL, err := url.Parse(nc.graph)
 	if err != nil {
 		return nil, fmt.Errorf("graph_endpoint %q is not a URL: %w", nc.graph, err)
@@ -166,6 +170,26 @@ func firstNonEmpty(values ...string) string {
 	}
 	return ""
 }
+
+// refreshableCredential is a credential whose cached token can be dropped:
+// a token can expire or be revoked in the middle of a long scan.
+type refreshableCredential struct {
+	azcore.TokenCredential
+	canRefresh bool
+	stale      atomic.Bool
+}
+
+// GetToken returns the cached token, or a new one after markStale. A claims
+// request ("a token issued after now") is how azidentity is told to skip its cache.
+func (r *refreshableCredential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	if r.canRefresh && r.stale.CompareAndSwap(true, false) && opts.Claims == "" {
+		opts.Claims = fmt.Sprintf(`{"access_token":{"nbf":{"essential":true,"value":"%d"}}}`, time.Now().Unix())
+	}
+	return r.TokenCredential.GetToken(ctx, opts)
+}
+
+// markStale makes the next request sign in again.
+func (r *refreshableCredential) markStale() { r.stale.Store(true) }
 
 type claims struct {
 	TenantID        string `json:"tid"`

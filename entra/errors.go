@@ -97,6 +97,13 @@ func transportError(ctx context.Context, err error) error {
 	return &transientError{err}
 }
 
+// unreachable is true when no connection could be made at all: a wrong
+// endpoint or a network down is not worth many retries.
+func unreachable(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
 // credentialError says which credential failed to sign in, never its secret.
 func credentialError(credential string, err error) error {
 	var af *azidentity.AuthenticationFailedError
@@ -122,7 +129,11 @@ func credentialError(credential string, err error) error {
 }
 
 // explain turns a Graph error into one sentence that says what to do.
-func (c *graphClient) explain(err error, filter string) error {
+// q is the query that failed, nil for a get by id.
+func (c *graphClient) explain(err error, q *signInQuery) error {
+	if unreachable(err) {
+		return fmt.Errorf("cannot reach Graph at %s (%v): check environment and graph_endpoint, and your network or proxy (HTTPS_PROXY)", c.graphRoot, errors.Unwrap(err))
+	}
 	var ge *graphError
 	if !errors.As(err, &ge) {
 		return err
@@ -134,8 +145,11 @@ func (c *graphClient) explain(err error, filter string) error {
 		return fmt.Errorf("Graph refused the sign-in logs (%s: %s): grant app %s the AuditLog.Read.All and Directory.Read.All permissions with admin consent; a signed-in user also needs one of the roles Reports Reader, Security Reader, Security Operator, Security Administrator, Global Reader or Global Administrator", ge.Code, ge.Message, c.clientID)
 	case ge.Status == http.StatusUnauthorized:
 		return fmt.Errorf("Graph rejected the token of %s (%s: %s): check that the credential belongs to tenant %s and the environment (cloud) is right", c.credential, ge.Code, ge.Message, c.tenantID)
-	case ge.Status == http.StatusBadRequest && filter != "":
-		return fmt.Errorf("Graph rejected the query ($filter=%s): %s", filter, ge.Message)
+	case ge.Status == http.StatusBadRequest && q != nil && len(q.columns) > 0:
+		return fmt.Errorf("Graph rejected the filter built from the WHERE conditions on %s (%s: $filter=%s): change or drop the condition Graph cannot take; the SQL engine applies conditions on other columns itself",
+			strings.Join(q.columns, ", "), ge.Message, q.fullFilter(q.from, q.to))
+	case ge.Status == http.StatusBadRequest && q != nil:
+		return fmt.Errorf("Graph rejected the sign-in query (%s: $filter=%s)", ge.Message, q.fullFilter(q.from, q.to))
 	}
 	return err
 }

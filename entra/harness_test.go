@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 	for _, v := range []string{"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD"} {
 		os.Unsetenv(v)
 	}
+	retryBase = 20 * time.Millisecond // faults are many in tests; backing off for seconds adds nothing
 	if os.Getenv("STEAMPIPE_LOG_LEVEL") == "" {
 		os.Setenv("STEAMPIPE_LOG_LEVEL", "ERROR")
 	}
@@ -71,7 +72,8 @@ func newTenant(t testing.TB, o tenantOptions) *tenant {
 	clientID := fmt.Sprintf("0000aaaa-0000-4000-8000-%012d", clientSeq.Add(1))
 	secret := "s3cret-" + clientID[24:]
 	cfg := graphfake.Config{
-		Log:     graphfake.Log{Seed: 11, Rows: o.rows, Now: testNow},
+		// 29 days: every row stays inside the plugin's 30-day window while tests run.
+		Log:     graphfake.Log{Seed: 11, Rows: o.rows, Now: testNow, Retention: 29 * 24 * time.Hour},
 		Clients: map[string]graphfake.Client{clientID: {Secret: secret}},
 	}
 	if o.emulator != nil {

@@ -34,7 +34,7 @@ func benchTenant(b *testing.B, rows int, opts localplugin.Options) *localplugin.
 	if out, err := exec.Command("go", "build", "-o", bin, "../internal/graphfake/graphfaked").CombinedOutput(); err != nil {
 		b.Fatalf("building the emulator: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-rows", strconv.Itoa(rows), "-now", testNow.Format(time.RFC3339),
+	cmd := exec.Command(bin, "-rows", strconv.Itoa(rows), "-now", testNow.Format(time.RFC3339), "-retention", "696h",
 		"-throttle-requests", strconv.Itoa(benchRequests), "-throttle-window", benchWindow.String(), "-latency", "200ms", "-jitter", "60ms")
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {

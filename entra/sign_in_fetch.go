@@ -19,6 +19,10 @@ const pageSize = 1000
 // maxAttempts bounds how often one request is tried before the query fails.
 const maxAttempts = 8
 
+// retryBase is the first retry's delay when Graph gives no Retry-After;
+// it doubles with each attempt, up to 32 times.
+var retryBase = time.Second
+
 // fetcher reads sign-ins for one query: paced, retried, resumed after
 // failures without losing or repeating a row, and stopped as soon as the
 // query has what it needs.
@@ -29,9 +33,10 @@ type fetcher struct {
 	// limiter, when set, waits for Steampipe's limiter blocks before each request.
 	limiter func(context.Context)
 
-	mu   sync.Mutex // serialises emit across concurrent slices
-	emit func(*signIn) bool
-	done bool // emit asked to stop
+	mu     sync.Mutex // serialises emit across concurrent slices
+	emit   func(*signIn) bool
+	done   bool               // emit asked to stop
+	cancel context.CancelFunc // aborts the requests in flight once done
 }
 
 func newFetcher(c *graphClient, top int, emit func(*signIn) bool) *fetcher {
@@ -59,11 +64,19 @@ func (f *fetcher) send(ctx context.Context, rawURL string, handle func(*http.Res
 			}
 			return handle(resp)
 		})
-		if err == nil || !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
+		if err == nil || attempt == maxAttempts || ctx.Err() != nil {
+			return err
+		}
+		var ge *graphError
+		if errors.As(err, &ge) && ge.Status == http.StatusUnauthorized && f.client.cred.canRefresh && attempt == 1 {
+			// The token expired or was revoked mid-scan: sign in again, once.
+			f.client.cred.markStale()
+			continue
+		}
+		if !retryable(err) || (unreachable(err) && attempt >= 3) {
 			return err
 		}
 		delay := backoff(attempt)
-		var ge *graphError
 		if errors.As(err, &ge) && ge.RetryAfter > 0 {
 			delay = ge.RetryAfter
 		}
@@ -77,9 +90,9 @@ func (f *fetcher) send(ctx context.Context, rawURL string, handle func(*http.Res
 	}
 }
 
-// backoff is exponential with jitter, from 1 s up to 32 s.
+// backoff is exponential with jitter, from retryBase up to 32 times it.
 func backoff(attempt int) time.Duration {
-	d := time.Second << min(attempt-1, 5)
+	d := retryBase << min(attempt-1, 5)
 	return d/2 + time.Duration(rand.Int63n(int64(d/2)))
 }
 
@@ -111,6 +124,9 @@ func (f *fetcher) deliver(rec *signIn) bool {
 	}
 	if !f.emit(rec) {
 		f.done = true
+		if f.cancel != nil {
+			f.cancel()
+		}
 	}
 	return !f.done
 }
@@ -126,6 +142,8 @@ func (f *fetcher) stopped() bool {
 // rest of the window is cut into slices read concurrently, so that page
 // latency does not leave the request budget unspent.
 func (f *fetcher) scan(ctx context.Context, q signInQuery) error {
+	ctx, f.cancel = context.WithCancel(ctx)
+	defer f.cancel()
 	// An open end is the retention window's: now, or 30 days back.
 	from, to := q.from, q.to
 	if to.IsZero() {
@@ -243,7 +261,7 @@ func (f *fetcher) scanSlice(ctx context.Context, q signInQuery, w window, cur cu
 			log.Printf("[WARN] entra: resuming a sign-in scan from %s after: %v", cur.lastAt.Format(time.RFC3339), err)
 			link = f.listURL(q.fullFilter(w.from, cur.lastAt))
 		default:
-			return f.client.explain(err, q.fullFilter(w.from, w.to))
+			return f.client.explain(err, &q)
 		}
 		if split != nil && link != "" && rows >= f.top {
 			parts := split(cur)

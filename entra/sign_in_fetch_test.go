@@ -78,13 +78,11 @@ func TestPacingStaysUnderTheThrottle(t *testing.T) {
 
 func TestThrottledRequestWaitsItsRetryAfter(t *testing.T) {
 	tn := newTenant(t, tenantOptions{rows: 3000, emulator: func(c *graphfake.Config) {
-		c.Intercept = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		c.Faults = func(_ *http.Request, n int) graphfake.Fault {
 			if n != 1 {
-				return false
+				return graphfake.Fault{}
 			}
-			w.Header().Set("Retry-After", "0.35")
-			graphfake.GraphError(w, http.StatusTooManyRequests, "TooManyRequests", "This request is throttled. Please try again after some time.")
-			return true
+			return graphfake.Fault{Kind: graphfake.FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: "0.35"}
 		}
 	}})
 	before := RequestStats()

@@ -84,6 +84,7 @@ type signInQuery struct {
 	eventTypes []string  // the kinds to read; one any() clause
 	from, to   time.Time // inclusive createdDateTime bounds; zero is open
 	filter     string    // every other pushed clause, joined with "and"
+	columns    []string  // the columns of those clauses, for error messages
 	// pushedAll is true when every qual of the query went to Graph, so the
 	// SQL engine drops no row and a LIMIT can go out as $top.
 	pushedAll bool
@@ -141,6 +142,9 @@ func translate(keyQuals plugin.KeyColumnQualMap, allQuals map[string]*proto.Qual
 		for _, kq := range sortedQuals(keyQuals[fc.column]) {
 			if c := fc.clause(kq); c != "" {
 				clauses = append(clauses, c)
+				if pushed[fc.column] == 0 {
+					q.columns = append(q.columns, fc.column)
+				}
 				pushed[fc.column]++
 			}
 		}
@@ -153,6 +157,22 @@ func translate(keyQuals plugin.KeyColumnQualMap, allQuals map[string]*proto.Qual
 		}
 	}
 	return q
+}
+
+// checkWindow refuses a time window Graph cannot have rows for, and
+// starts an unbounded one at the retention limit (Graph rejects dates
+// far in the past rather than returning nothing).
+func (q *signInQuery) checkWindow(now time.Time) error {
+	oldest := now.Add(-retention).Truncate(time.Second)
+	switch {
+	case !q.from.IsZero() && q.from.After(now):
+		return fmt.Errorf("created_date_time from %s is in the future: there are no sign-ins after now (%s); lower the bound", q.from.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	case !q.to.IsZero() && q.to.Before(oldest):
+		return fmt.Errorf("created_date_time up to %s is older than Entra keeps sign-ins (30 days with Entra ID P1/P2, 7 on Free): the earliest time that can be asked is %s", q.to.Format(time.RFC3339), oldest.Format(time.RFC3339))
+	case q.from.Before(oldest):
+		q.from = oldest
+	}
+	return nil
 }
 
 // clause translates one qual, or returns "" when Graph cannot take it.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"time"
 
 	"github.com/turbot/steampipe-plugin-sdk/v5/plugin"
 	"github.com/turbot/steampipe-plugin-sdk/v5/plugin/quals"
@@ -53,6 +54,9 @@ func listSignIns(eventTypes []string) plugin.HydrateFunc {
 		q := translate(keyQuals, d.QueryContext.UnsafeQuals, eventTypes)
 		if q.empty {
 			return nil, nil
+		}
+		if err := q.checkWindow(time.Now()); err != nil {
+			return nil, err
 		}
 		c, err := connectionClient(ctx, d)
 		if err != nil {
@@ -124,7 +128,7 @@ func getSignIn(eventTypes []string) plugin.HydrateFunc {
 			if isNotFound(err) {
 				return nil, err
 			}
-			return nil, c.explain(err, "")
+			return nil, c.explain(err, nil)
 		}
 		// A table shows only its own kinds.
 		if len(intersect(rec.SignInEventTypes, eventTypes)) == 0 {

@@ -67,6 +67,7 @@ type window struct{ from, to time.Time } // zero means open
 type filterOptions struct {
 	lenientGtLt bool      // accept gt/lt on createdDateTime
 	now         time.Time // dates more than 90 days before now are rejected
+	refuse      []string  // properties refused on top of the table's
 }
 
 // parseFilter compiles an OData $filter the way the sign-ins service does.
@@ -237,6 +238,11 @@ func (p *parser) comparison(prop string) (matcher, window, error) {
 	op := strings.ToLower(p.next())
 	lit := p.next()
 	allowed := filterable[prop]
+	for _, r := range p.opts.refuse {
+		if r == prop {
+			allowed = nil
+		}
+	}
 	if allowed == nil {
 		return nil, window{}, errInvalidFilter
 	}

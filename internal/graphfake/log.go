@@ -1,8 +1,6 @@
 package graphfake
 
 import (
-	"bytes"
-	"encoding/json"
 	"sort"
 	"strconv"
 	"time"
@@ -94,9 +92,5 @@ func (l *Log) PageJSON(start, n int) []byte {
 	for i := start; i < start+n && i < l.Rows; i++ {
 		values = append(values, l.Record(i).wire(true, true, true))
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(map[string]any{"@odata.context": "https://graph.microsoft.com/beta/$metadata#auditLogs/signIns", "value": values})
-	return buf.Bytes()
+	return encodeJSON(map[string]any{"@odata.context": "https://graph.microsoft.com/beta/$metadata#auditLogs/signIns", "value": values})
 }

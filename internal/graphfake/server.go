@@ -46,13 +46,15 @@ type Config struct {
 	LenientGtLt                bool // accept gt/lt on createdDateTime (the sources disagree)
 	RejectSelect               bool // answer $select with Graph's "Query option 'Select' is not allowed"
 	NonPremium                 bool // the tenant lacks Entra ID P1/P2
+	// Unfilterable lists properties this service refuses in $filter, for
+	// those whose support the sources do not confirm (userType).
+	Unfilterable []string
 	// ScanLimit caps how many records one page examines, so that selective
 	// filters get empty pages that still carry a nextLink, as Graph's do.
 	ScanLimit     int
 	TokenLifetime time.Duration // default one hour
-	// Intercept, when set, sees every Graph request first (n counts them from 1)
-	// and may answer it itself, to inject faults.
-	Intercept func(w http.ResponseWriter, r *http.Request, n int) bool
+	// Faults, when set, picks what goes wrong with each Graph request.
+	Faults FaultFunc
 }
 
 // Stats counts what the emulator served.
@@ -159,11 +161,11 @@ func (s *Server) ExpireTokens() {
 	}
 }
 
-// SetIntercept replaces the fault hook.
-func (s *Server) SetIntercept(f func(w http.ResponseWriter, r *http.Request, n int) bool) {
+// SetFaults replaces the fault schedule.
+func (s *Server) SetFaults(f FaultFunc) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cfg.Intercept = f
+	s.cfg.Faults = f
 }
 
 func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
@@ -221,15 +223,16 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 
 // graph wraps a Graph handler with what every Graph request goes through:
 // counting, authentication, throttling, the licence check, permissions and faults.
-func (s *Server) graph(h func(w http.ResponseWriter, r *http.Request, t token)) http.HandlerFunc {
+func (s *Server) graph(h func(w http.ResponseWriter, r *http.Request, t token, f Fault)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.stats.Requests++
 		n := s.stats.Requests
 		s.urls = append(s.urls, r.URL)
 		s.headers = append(s.headers, r.Header.Clone())
-		t, authed := s.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
-		intercept := s.cfg.Intercept
+		bearer := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		t, authed := s.tokens[bearer]
+		faults := s.cfg.Faults
 		s.mu.Unlock()
 
 		if v := r.PathValue("version"); v != "beta" && v != "v1.0" {
@@ -252,7 +255,11 @@ func (s *Server) graph(h func(w http.ResponseWriter, r *http.Request, t token)) 
 			graphError(w, http.StatusTooManyRequests, "TooManyRequests", "This request is throttled. Please try again after the value specified in the Retry-After header.", r)
 			return
 		}
-		if intercept != nil && intercept(w, r, n) {
+		var fault Fault
+		if faults != nil {
+			fault = faults(r, n)
+		}
+		if s.before(w, r, fault, bearer) {
 			return
 		}
 		if s.cfg.NonPremium {
@@ -267,7 +274,7 @@ func (s *Server) graph(h func(w http.ResponseWriter, r *http.Request, t token)) 
 			graphError(w, http.StatusForbidden, "Authentication_ApplicationHasNoDirectoryReadAccess", "Failed to do premium license check from ADGraph", r)
 			return
 		}
-		h(w, r, t)
+		h(w, r, t, fault)
 	}
 }
 
@@ -301,7 +308,7 @@ type page struct {
 	Next int `json:"n"` // the next record index to examine, in iteration order
 }
 
-func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, t token) {
+func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, t token, fault Fault) {
 	q := r.URL.Query()
 	beta := r.PathValue("version") == "beta"
 	for k := range q {
@@ -340,7 +347,7 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, t token) {
 	var win window
 	filter := q.Get("$filter")
 	if filter != "" {
-		m, w2, err := parseFilter(filter, filterOptions{lenientGtLt: s.cfg.LenientGtLt, now: s.cfg.Log.Now})
+		m, w2, err := parseFilter(filter, filterOptions{lenientGtLt: s.cfg.LenientGtLt, now: s.cfg.Log.Now, refuse: s.cfg.Unfilterable})
 		if err != nil {
 			graphError(w, http.StatusBadRequest, "BadRequest", err.Error(), r)
 			return
@@ -403,10 +410,10 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, t token) {
 		next.RawQuery = nq.Encode()
 		body["@odata.nextLink"] = s.URL + next.RequestURI()
 	}
-	writeJSON(w, http.StatusOK, body)
+	deliver(w, encodeJSON(body), fault)
 }
 
-func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, _ token) {
+func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, _ token, fault Fault) {
 	id := r.PathValue("id")
 	rec := s.cfg.Log.Find(id)
 	if rec == nil {
@@ -419,7 +426,7 @@ func (s *Server) getSignIn(w http.ResponseWriter, r *http.Request, _ token) {
 	prefer := strings.Contains(strings.ToLower(r.Header.Get("Prefer")), "include-unknown-enum-members")
 	body := rec.wire(r.PathValue("version") == "beta", prefer, true)
 	body["@odata.context"] = s.URL + "/" + r.PathValue("version") + "/$metadata#auditLogs/signIns/$entity"
-	writeJSON(w, http.StatusOK, body)
+	deliver(w, encodeJSON(body), fault)
 }
 
 // sleep waits d ± jitter, or until the client goes away (false).
@@ -457,15 +464,21 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func encodeJSON(v any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+	return buf.Bytes()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) { writeBody(w, status, encodeJSON(v)) }
+
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
 
 // graphError writes Graph's OData error body.
@@ -477,11 +490,6 @@ func graphError(w http.ResponseWriter, status int, code, message string, r *http
 		}
 	}
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": message, "innerError": inner}})
-}
-
-// GraphError writes a Graph error body; fault hooks use it.
-func GraphError(w http.ResponseWriter, status int, code, message string) {
-	graphError(w, status, code, message, nil)
 }
 
 func aadError(w http.ResponseWriter, status int, code, description string) {

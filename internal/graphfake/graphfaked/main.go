@@ -21,10 +21,11 @@ func main() {
 	latency := flag.Duration("latency", 2*time.Second, "page latency")
 	jitter := flag.Duration("jitter", 600*time.Millisecond, "page latency jitter (±)")
 	now := flag.String("now", "", "the newest sign-in's time, RFC 3339 (default: now)")
+	retention := flag.Duration("retention", 30*24*time.Hour, "how far back the log goes")
 	flag.Parse()
 
 	cfg := graphfake.Config{
-		Log:         graphfake.Log{Seed: *seed, Rows: *rows},
+		Log:         graphfake.Log{Seed: *seed, Rows: *rows, Retention: *retention},
 		Clients:     map[string]graphfake.Client{"0000aaaa-0000-4000-8000-0000000000fa": {Secret: "graphfaked-secret"}},
 		Throttle:    graphfake.Throttle{Requests: *requests, Window: *window},
 		PageLatency: *latency, LatencyJitter: *jitter,
