@@ -64,14 +64,19 @@ func retryable(err error) bool {
 		case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
 			http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			return true
-		case http.StatusBadRequest:
-			// A skip token Graph lost; the page is asked for again from where it stood.
-			return strings.Contains(strings.ToLower(ge.Message), "skip token")
 		}
 		return false
 	}
 	var te *transientError
 	return errors.As(err, &te)
+}
+
+// badSkipToken is Graph losing the position of a paged read
+// ("Invalid Skip Token, skip token is null"): the nextLink is dead, but the
+// read can go on from the last row it streamed.
+func badSkipToken(err error) bool {
+	var ge *graphError
+	return errors.As(err, &ge) && ge.Status == http.StatusBadRequest && strings.Contains(strings.ToLower(ge.Message), "skip token")
 }
 
 // transientError is a request that failed on the way: a dropped

@@ -255,11 +255,16 @@ func (f *fetcher) scanSlice(ctx context.Context, q signInQuery, w window, cur cu
 		case err == nil:
 		case ctx.Err() != nil || f.stopped():
 			return nil
-		case retryable(err) && resumes < maxAttempts && !cur.lastAt.IsZero():
-			// The page failed for good, or part-way: start again from the oldest instant streamed.
+		case (retryable(err) || badSkipToken(err)) && resumes < maxAttempts:
+			// The page failed for good, part-way, or lost its skip token: go on
+			// from the oldest instant streamed (or the slice's start if none was).
 			resumes++
-			log.Printf("[WARN] entra: resuming a sign-in scan from %s after: %v", cur.lastAt.Format(time.RFC3339), err)
-			link = f.listURL(q.fullFilter(w.from, cur.lastAt))
+			to := w.to
+			if !cur.lastAt.IsZero() {
+				to = cur.lastAt
+			}
+			log.Printf("[WARN] entra: resuming a sign-in scan at %s after: %v", to.Format(time.RFC3339), err)
+			link = f.listURL(q.fullFilter(w.from, to))
 		default:
 			return f.client.explain(err, &q)
 		}
