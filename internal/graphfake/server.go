@@ -498,3 +498,15 @@ func aadError(w http.ResponseWriter, status int, code, description string) {
 		"error_codes": []int{}, "timestamp": time.Now().UTC().Format("2006-01-02 15:04:05Z"),
 	})
 }
+
+// IssuedTokens returns every access token issued so far, for tests that
+// check tokens never leak.
+func (s *Server) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.tokens))
+	for t := range s.tokens {
+		out = append(out, t)
+	}
+	return out
+}
