@@ -17,17 +17,10 @@ import (
 // TestMain makes the emulator's TLS certificate trusted the way a user
 // behind a TLS-inspecting proxy would: through SSL_CERT_FILE.
 func TestMain(m *testing.M) {
-	probe := graphfake.New(graphfake.Config{})
-	dir, err := os.MkdirTemp("", "entra-test")
+	undo, err := graphfake.TrustEmulator()
 	if err != nil {
 		panic(err)
 	}
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, probe.CertificatePEM(), 0o600); err != nil {
-		panic(err)
-	}
-	probe.Close()
-	os.Setenv("SSL_CERT_FILE", caFile)
 	for _, v := range []string{"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD"} {
 		os.Unsetenv(v)
 	}
@@ -36,7 +29,7 @@ func TestMain(m *testing.M) {
 		os.Setenv("STEAMPIPE_LOG_LEVEL", "ERROR")
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	undo()
 	os.Exit(code)
 }
 

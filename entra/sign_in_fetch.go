@@ -255,9 +255,10 @@ func (f *fetcher) scanSlice(ctx context.Context, q signInQuery, w window, cur cu
 		case err == nil:
 		case ctx.Err() != nil || f.stopped():
 			return nil
-		case (retryable(err) || badSkipToken(err)) && resumes < maxAttempts:
-			// The page failed for good, part-way, or lost its skip token: go on
-			// from the oldest instant streamed (or the slice's start if none was).
+		case resumes < maxAttempts && (badSkipToken(err) || (retryable(err) && !unreachable(err) && !cur.lastAt.IsZero())):
+			// The nextLink is dead (a lost skip token, or a page that keeps
+			// failing): go on from the oldest instant streamed, or from the
+			// slice's start when nothing was streamed yet.
 			resumes++
 			to := w.to
 			if !cur.lastAt.IsZero() {
