@@ -26,7 +26,7 @@ func TestQualsGoToGraphAndRowsMatch(t *testing.T) {
 		{"failures outside the US", "entra_interactive_sign_in", []localplugin.Qual{
 			{Column: "status_error_code", Operator: "<>", Value: int64(0)}, {Column: "location_country_or_region", Operator: "<>", Value: "US"}},
 			func(r *graphfake.Record) bool {
-				return r.Kind == graphfake.Interactive && errorCodeOf(r) != 0 && r.Str("location/countryOrRegion") != "US"
+				return r.Kind == graphfake.Interactive && r.ErrorCode() != 0 && r.Str("location/countryOrRegion") != "US"
 			},
 			"status/errorCode ne 0 and location/countryOrRegion ne 'US'"},
 		{"apps by prefix", "entra_service_principal_sign_in", []localplugin.Qual{{Column: "service_principal_name", Operator: "~~", Value: "contoso-%"}},
@@ -42,7 +42,7 @@ func TestQualsGoToGraphAndRowsMatch(t *testing.T) {
 			"signInEventTypes/any(t: t eq 'servicePrincipal' or t eq 'managedIdentity')"},
 		{"error codes by IN", "entra_non_interactive_sign_in", []localplugin.Qual{{Column: "status_error_code", Operator: "=", Value: []any{int64(50173), int64(70043)}}},
 			func(r *graphfake.Record) bool {
-				return r.Kind == graphfake.NonInteractive && (errorCodeOf(r) == 50173 || errorCodeOf(r) == 70043)
+				return r.Kind == graphfake.NonInteractive && (r.ErrorCode() == 50173 || r.ErrorCode() == 70043)
 			},
 			"(status/errorCode eq 50173 or status/errorCode eq 70043)"},
 	} {

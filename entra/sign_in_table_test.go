@@ -121,8 +121,8 @@ func TestColumnsCarryTheRecordsValues(t *testing.T) {
 				t.Errorf("%s: %s = %q, want %q", rec.ID(), col, got, want)
 			}
 		}
-		if code, _ := row["status_error_code"].(int64); int(code) != errorCodeOf(rec) {
-			t.Errorf("%s: status_error_code %v, want %d", rec.ID(), row["status_error_code"], errorCodeOf(rec))
+		if code, _ := row["status_error_code"].(int64); int(code) != rec.ErrorCode() {
+			t.Errorf("%s: status_error_code %v, want %d", rec.ID(), row["status_error_code"], rec.ErrorCode())
 		}
 		if row["sign_in_event_type"] != rec.Kind || row["tenant_id"] != tn.srv.TenantID() {
 			t.Errorf("%s: sign_in_event_type %v tenant_id %v", rec.ID(), row["sign_in_event_type"], row["tenant_id"])
@@ -149,16 +149,6 @@ func TestColumnsCarryTheRecordsValues(t *testing.T) {
 			t.Fatalf("request %d has Prefer %q", i, h.Get("Prefer"))
 		}
 	}
-}
-
-func errorCodeOf(r *graphfake.Record) int {
-	switch v := r.Get("status/errorCode").(type) {
-	case int:
-		return v
-	case float64:
-		return int(v)
-	}
-	return -1
 }
 
 func TestGetByIDOnEveryTable(t *testing.T) {

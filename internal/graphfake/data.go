@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"strings"
 	"time"
 )
@@ -54,6 +55,17 @@ func (r *Record) Get(path string) any {
 		cur = m[part]
 	}
 	return cur
+}
+
+// ErrorCode returns status/errorCode (0 is success; math.MinInt when absent).
+func (r *Record) ErrorCode() int {
+	switch v := r.Get("status/errorCode").(type) {
+	case int:
+		return v
+	case float64:
+		return int(v)
+	}
+	return math.MinInt
 }
 
 var templates map[string]map[string]any

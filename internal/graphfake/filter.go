@@ -3,7 +3,6 @@ package graphfake
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -257,23 +256,13 @@ func (p *parser) comparison(prop string) (matcher, window, error) {
 		if err != nil {
 			return nil, window{}, errInvalidFilter
 		}
-		return func(r *Record) bool { return (errorCode(r) == n) == (op == "eq") }, window{}, nil
+		return func(r *Record) bool { return (r.ErrorCode() == n) == (op == "eq") }, window{}, nil
 	}
 	val, ok := stringLiteral(lit)
 	if !ok {
 		return nil, window{}, errInvalidFilter
 	}
 	return func(r *Record) bool { return strings.EqualFold(r.Str(prop), val) == (op == "eq") }, window{}, nil
-}
-
-func errorCode(r *Record) int {
-	switch v := r.Get("status/errorCode").(type) {
-	case int:
-		return v
-	case float64:
-		return int(v)
-	}
-	return math.MinInt
 }
 
 func (p *parser) timeComparison(op, lit string) (matcher, window, error) {

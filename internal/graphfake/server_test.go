@@ -110,7 +110,7 @@ func TestPagingReturnsExactlyTheMatchingRowsNewestFirst(t *testing.T) {
 	filter := "createdDateTime ge " + from.Format(time.RFC3339) + " and signInEventTypes/any(t: t eq 'nonInteractiveUser' or t eq 'servicePrincipal') and status/errorCode ne 0"
 	got := all(t, s, tok, list(s, filter, 37))
 	want := s.Log().Select(func(r *Record) bool {
-		return !r.At.Before(from) && (r.Kind == NonInteractive || r.Kind == ServicePrincipal) && errorCode(r) != 0
+		return !r.At.Before(from) && (r.Kind == NonInteractive || r.Kind == ServicePrincipal) && r.ErrorCode() != 0
 	})
 	if len(got) != len(want) || len(want) == 0 {
 		t.Fatalf("got %d rows, want %d", len(got), len(want))

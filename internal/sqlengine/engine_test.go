@@ -191,7 +191,7 @@ func TestValuesNullsJSONTimesAndBooleans(t *testing.T) {
 	rec := f.srv.Log().Record(7)
 	row := f.mustQuery(fmt.Sprintf(`select json_extract(status, '$.errorCode'), location ->> '$.city', is_interactive, created_date_time,
 		typeof(service_principal_id), json_array_length(sign_in_event_types) from entra_sign_in where id = '%s'`, rec.ID()))[0]
-	if row[0] != int64(errorCodeOf(rec)) || row[1] != rec.Str("location/city") || row[3] != iso(rec.At) || row[5] != int64(1) {
+	if row[0] != int64(rec.ErrorCode()) || row[1] != rec.Str("location/city") || row[3] != iso(rec.At) || row[5] != int64(1) {
 		t.Fatalf("got %v for %s", row, rec.ID())
 	}
 	if b, ok := row[2].(int64); !ok || (b != 0 && b != 1) {
@@ -212,16 +212,6 @@ func TestValuesNullsJSONTimesAndBooleans(t *testing.T) {
 	if len(got) != wantN {
 		t.Fatalf("created_date_time > %s: %d rows, want %d", from, len(got), wantN)
 	}
-}
-
-func errorCodeOf(r *graphfake.Record) int {
-	switch v := r.Get("status/errorCode").(type) {
-	case int:
-		return v
-	case float64:
-		return int(v)
-	}
-	return -1
 }
 
 func TestErrorsSayWhatWentWrong(t *testing.T) {
