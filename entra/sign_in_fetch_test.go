@@ -7,6 +7,7 @@ import (
 
 	"github.com/turbot/steampipe-plugin-entra/internal/graphfake"
 	"github.com/turbot/steampipe-plugin-entra/internal/localplugin"
+	"github.com/turbot/steampipe-plugin-sdk/v5/grpc/proto"
 )
 
 func TestPacerNeverExceedsItsWindow(t *testing.T) {
@@ -96,5 +97,22 @@ func TestThrottledRequestWaitsItsRetryAfter(t *testing.T) {
 	}
 	if d := RequestStats().Throttled - before.Throttled; d != 1 {
 		t.Fatalf("%d 429s counted, want 1", d)
+	}
+}
+
+func TestLimiterBlocksSlowTheRequests(t *testing.T) {
+	tn := newTenant(t, tenantOptions{rows: 6000})
+	// limiter "entra_slow" { fill_rate = 4, bucket_size = 1 }: one request per 250 ms.
+	if err := tn.plugin.SetRateLimiters(&proto.RateLimiterDefinition{Name: "entra_slow", FillRate: 4, BucketSize: 1}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	rows := tn.mustQuery(localplugin.Query{Table: "entra_sign_in"})
+	took := time.Since(start)
+	if len(rows) != 6000 {
+		t.Fatalf("got %d rows", len(rows))
+	}
+	if n := tn.listRequests(); took < time.Duration(n-1)*240*time.Millisecond {
+		t.Fatalf("%d requests in %v: the limiter block did not pace them", n, took)
 	}
 }

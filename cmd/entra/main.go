@@ -94,7 +94,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "entra: %v\n", err)
 			return 2
 		}
-		return query(ctx, engine, sql, *output, stdout, stderr)
+		return query(ctx, engine, sql, *output, stdout, stderr, isTerminal(stderr))
 	case "tables":
 		return listTables(engine, "", *output, stdout, stderr)
 	case "columns":
@@ -183,8 +183,8 @@ func statements(args []string, file string, stdin io.Reader) (string, error) {
 	return string(b), nil
 }
 
-func query(ctx context.Context, e *sqlengine.Engine, sql, format string, stdout, stderr io.Writer) int {
-	progress := startProgress(e, stderr)
+func query(ctx context.Context, e *sqlengine.Engine, sql, format string, stdout, stderr io.Writer, showProgress bool) int {
+	progress := startProgress(e, stderr, showProgress)
 	first := true
 	err := e.Exec(ctx, sql, func(r sqlengine.Result) error {
 		progress.clear()

@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/turbot/steampipe-plugin-entra/entra"
 	"github.com/turbot/steampipe-plugin-entra/internal/graphfake"
+	"github.com/turbot/steampipe-plugin-entra/internal/localplugin"
+	"github.com/turbot/steampipe-plugin-entra/internal/sqlengine"
 )
 
 func TestMain(m *testing.M) {
@@ -170,5 +173,38 @@ func TestTablesAndColumns(t *testing.T) {
 	}
 	if c := byName["authentication_details"]; c == nil || c[2] != "" || c[1] != "TEXT (JSON)" {
 		t.Fatalf("authentication_details: %v", c)
+	}
+}
+
+func TestProgressShowsOnLongScansAndClears(t *testing.T) {
+	const client = "0000ffff-0000-4000-8000-000000000002"
+	srv := graphfake.New(graphfake.Config{Log: graphfake.Log{Seed: 5, Rows: 5000, Retention: 29 * 24 * time.Hour},
+		Clients:     map[string]graphfake.Client{client: {Secret: "p"}},
+		PageLatency: 400 * time.Millisecond,
+		Throttle:    graphfake.Throttle{Requests: 1, Window: time.Second}})
+	defer srv.Close()
+	cfg := fmt.Sprintf("tenant_id = %q\nclient_id = %q\nclient_secret = \"p\"\nauthority_host = %q\ngraph_endpoint = %q\nrequests_per_window = 1\nrequest_window = 1\n", srv.TenantID(), client, srv.URL, srv.URL)
+	p, err := localplugin.Start(entra.Plugin, "entra", localplugin.Options{}, localplugin.Connection{Name: "entra", Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := sqlengine.Open(t.Context(), p, "entra", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var out, errOut bytes.Buffer
+	if code := query(t.Context(), e, "select count(*) from entra_sign_in", "csv", &out, &errOut, true); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	progress := errOut.String()
+	if !strings.Contains(progress, " rows, ") || !strings.Contains(progress, " requests") || !strings.Contains(progress, "waiting for Graph's throttle") {
+		t.Fatalf("progress: %q", progress)
+	}
+	if !strings.HasSuffix(progress, "\r\033[K") {
+		t.Fatalf("the progress line is not cleared before the result: %q", progress[max(0, len(progress)-80):])
+	}
+	if out.String() != "count(*)\n5000\n" {
+		t.Fatalf("result: %q", out.String())
 	}
 }

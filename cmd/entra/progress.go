@@ -21,9 +21,9 @@ type progress struct {
 	stopped sync.WaitGroup
 }
 
-func startProgress(e *sqlengine.Engine, stderr io.Writer) *progress {
+func startProgress(e *sqlengine.Engine, stderr io.Writer, show bool) *progress {
 	p := &progress{out: stderr, done: make(chan struct{})}
-	if !isTerminal(stderr) {
+	if !show {
 		return p
 	}
 	start, before := time.Now(), entra.RequestStats()

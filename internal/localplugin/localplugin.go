@@ -217,3 +217,10 @@ func toQualValue(v any) (*proto.QualValue, error) {
 	}
 	return nil, fmt.Errorf("unsupported value %T", v)
 }
+
+// SetRateLimiters applies Steampipe `limiter` blocks, as Steampipe does
+// when its config has them.
+func (p *Plugin) SetRateLimiters(defs ...*proto.RateLimiterDefinition) error {
+	_, err := p.server.SetRateLimiters(&proto.SetRateLimitersRequest{Definitions: defs})
+	return err
+}
