@@ -51,6 +51,7 @@ func newFetcher(c *graphClient, top int, emit func(*signIn) bool) *fetcher {
 // handle must consume a successful response.
 func (f *fetcher) send(ctx context.Context, rawURL string, handle func(*http.Response) error) error {
 	var err error
+	refreshed := false
 	for attempt := 1; ; attempt++ {
 		if f.limiter != nil {
 			f.limiter(ctx)
@@ -68,8 +69,9 @@ func (f *fetcher) send(ctx context.Context, rawURL string, handle func(*http.Res
 			return err
 		}
 		var ge *graphError
-		if errors.As(err, &ge) && ge.Status == http.StatusUnauthorized && f.client.cred.canRefresh && attempt == 1 {
+		if errors.As(err, &ge) && ge.Status == http.StatusUnauthorized && f.client.cred.canRefresh && !refreshed {
 			// The token expired or was revoked mid-scan: sign in again, once.
+			refreshed = true
 			f.client.cred.markStale()
 			continue
 		}
@@ -186,6 +188,15 @@ func (c *cursor) seen(rec *signIn) bool {
 	return false
 }
 
+// until is where a newest-first read of w goes on from: the cursor's
+// instant once something was streamed, else the window's end.
+func (c cursor) until(w window) time.Time {
+	if c.lastAt.IsZero() {
+		return w.to
+	}
+	return c.lastAt
+}
+
 func (c cursor) clone() cursor {
 	out := cursor{lastAt: c.lastAt, sent: make(map[string]bool, len(c.sent))}
 	for id := range c.sent {
@@ -230,11 +241,7 @@ func (f *fetcher) split(from, to, lastAt time.Time) []window {
 // After the first full page, split may return sub-windows for the rest of
 // the slice, which are then read concurrently instead of the nextLink.
 func (f *fetcher) scanSlice(ctx context.Context, q signInQuery, w window, cur cursor, split func(cursor) []window) error {
-	to := w.to
-	if !cur.lastAt.IsZero() {
-		to = cur.lastAt
-	}
-	next := f.listURL(q.fullFilter(w.from, to))
+	next := f.listURL(q.fullFilter(w.from, cur.until(w)))
 	resumes := 0
 
 	for next != "" && !f.stopped() {
@@ -260,12 +267,8 @@ func (f *fetcher) scanSlice(ctx context.Context, q signInQuery, w window, cur cu
 			// failing): go on from the oldest instant streamed, or from the
 			// slice's start when nothing was streamed yet.
 			resumes++
-			to := w.to
-			if !cur.lastAt.IsZero() {
-				to = cur.lastAt
-			}
-			log.Printf("[WARN] entra: resuming a sign-in scan at %s after: %v", to.Format(time.RFC3339), err)
-			link = f.listURL(q.fullFilter(w.from, to))
+			log.Printf("[WARN] entra: resuming a sign-in scan at %s after: %v", cur.until(w).Format(time.RFC3339), err)
+			link = f.listURL(q.fullFilter(w.from, cur.until(w)))
 		default:
 			return f.client.explain(err, &q)
 		}
