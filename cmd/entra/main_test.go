@@ -36,11 +36,19 @@ func entraCLI(t *testing.T, stdin string, args ...string) (int, string, string) 
 }
 
 func TestDemoAnswersAnAnalystQuery(t *testing.T) {
+	// The SDK deletes $TMPDIR/entra when a plugin starts; the CLI must not let it.
+	t.Setenv("TMPDIR", t.TempDir())
+	mine := filepath.Join(os.TempDir(), "entra", "keep")
+	os.MkdirAll(filepath.Dir(mine), 0o700)
+	os.WriteFile(mine, nil, 0o600)
 	code, out, errOut := entraCLI(t, "", "query", "--demo", "--output", "csv",
 		"select sign_in_event_type, count(*) as sign_ins, sum(status_error_code <> 0) as failures from entra_sign_in "+
 			"where created_date_time > datetime('now', '-7 days') group by sign_in_event_type order by sign_in_event_type")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Fatalf("running entra removed %s", mine)
 	}
 	if !strings.Contains(errOut, "synthetic") {
 		t.Fatalf("the demo does not say its data is synthetic: %q", errOut)
