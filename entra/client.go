@@ -60,7 +60,7 @@ func newGraphClient(ctx context.Context, cfg entraConfig) (*graphClient, error) 
 	transport.MaxIdleConnsPerHost = 16
 	httpClient := &http.Client{Transport: transport}
 
-	inner, description, err := newCredential(cfg, nc, httpClient)
+	inner, who, err := newCredential(cfg, nc, httpClient)
 	if err != nil {
 		return nil, err
 	}
@@ -72,14 +72,14 @@ func newGraphClient(ctx context.Context, cfg entraConfig) (*graphClient, error) 
 		return nil, fmt.Errorf("graph_endpoint %q is not a URL: %w", nc.graph, err)
 	}
 	scope := nc.graph + "/.default"
-	c := &graphClient{cred: cred, credential: description, graphRoot: nc.graph, timeout: cfg.requestTimeout(), budget: cfg.budget()}
+	c := &graphClient{cred: cred, credential: who.description, graphRoot: nc.graph, timeout: cfg.requestTimeout(), budget: cfg.budget()}
 
 	// Sign in now, so that a bad credential fails the first query with its
 	// own message, and learn the tenant and app from the token when the
 	// configuration left them to the environment, the CLI or a managed identity.
 	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
 	if err != nil {
-		return nil, credentialError(description, err)
+		return nil, credentialError(who, err)
 	}
 	claims := tokenClaims(tok.Token)
 	c.tenantID = firstNonEmpty(cfg.tenantID(), claims.TenantID)
@@ -100,10 +100,17 @@ func newGraphClient(ctx context.Context, cfg entraConfig) (*graphClient, error) 
 	return c, nil
 }
 
+// signer says which credential signs in and what to check when it fails;
+// it never holds a secret.
+type signer struct{ description, fix string }
+
+// fixAppCredential is what to check when an app's secret or certificate fails.
+const fixAppCredential = "check tenant_id, client_id and the secret or certificate, and that the app exists in that tenant"
+
 // newCredential picks how to sign in: a client secret, else a certificate,
 // else what azidentity's default chain finds (workload identity, managed
 // identity, the Azure CLI). A client id with no way to use it is an error.
-func newCredential(cfg entraConfig, nc nationalCloud, httpClient *http.Client) (azcore.TokenCredential, string, error) {
+func newCredential(cfg entraConfig, nc nationalCloud, httpClient *http.Client) (azcore.TokenCredential, signer, error) {
 	tenant, client := cfg.tenantID(), cfg.clientID()
 	opts := azcore.ClientOptions{Cloud: nc.identity, Transport: httpClient}
 	// Instance discovery would call the public cloud; a custom authority is trusted as given.
@@ -112,36 +119,37 @@ func newCredential(cfg entraConfig, nc nationalCloud, httpClient *http.Client) (
 	switch {
 	case cfg.clientSecret() != "":
 		if tenant == "" || client == "" {
-			return nil, "", fmt.Errorf("client_secret is set but %s is not: set tenant_id and client_id (or AZURE_TENANT_ID and AZURE_CLIENT_ID)", missing(tenant, client))
+			return nil, signer{}, fmt.Errorf("client_secret is set but %s is not: set tenant_id and client_id (or AZURE_TENANT_ID and AZURE_CLIENT_ID)", missing(tenant, client))
 		}
 		cred, err := azidentity.NewClientSecretCredential(tenant, client, cfg.clientSecret(), &azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: custom})
-		return cred, fmt.Sprintf("the client secret of app %s in tenant %s", client, tenant), err
+		return cred, signer{fmt.Sprintf("the client secret of app %s in tenant %s", client, tenant), fixAppCredential}, err
 
 	case cfg.certificatePath() != "":
 		path := cfg.certificatePath()
 		if tenant == "" || client == "" {
-			return nil, "", fmt.Errorf("certificate_path is set but %s is not: set tenant_id and client_id (or AZURE_TENANT_ID and AZURE_CLIENT_ID)", missing(tenant, client))
+			return nil, signer{}, fmt.Errorf("certificate_path is set but %s is not: set tenant_id and client_id (or AZURE_TENANT_ID and AZURE_CLIENT_ID)", missing(tenant, client))
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, "", fmt.Errorf("certificate_path %q cannot be read (%v): point it at a PEM or PKCS#12 file with the app's certificate and private key", path, unwrapPathError(err))
+			return nil, signer{}, fmt.Errorf("certificate_path %q cannot be read (%v): point it at a PEM or PKCS#12 file with the app's certificate and private key", path, unwrapPathError(err))
 		}
 		certs, key, err := azidentity.ParseCertificates(data, []byte(cfg.certificatePassword()))
 		if err != nil {
-			return nil, "", fmt.Errorf("certificate_path %q holds no usable certificate and private key (wrong certificate_password, or not PEM/PKCS#12): check certificate_password (or AZURE_CLIENT_CERTIFICATE_PASSWORD)", path)
+			return nil, signer{}, fmt.Errorf("certificate_path %q holds no usable certificate and private key (wrong certificate_password, or not PEM/PKCS#12): check certificate_password (or AZURE_CLIENT_CERTIFICATE_PASSWORD)", path)
 		}
 		cred, err := azidentity.NewClientCertificateCredential(tenant, client, certs, key, &azidentity.ClientCertificateCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: custom})
 		if err != nil {
-			return nil, "", fmt.Errorf("certificate_path %q cannot sign in (%v): use the app's RSA certificate with its private key", path, err)
+			return nil, signer{}, fmt.Errorf("certificate_path %q cannot sign in (%v): use the app's RSA certificate with its private key", path, err)
 		}
-		return cred, fmt.Sprintf("the certificate %s of app %s in tenant %s", path, client, tenant), nil
+		return cred, signer{fmt.Sprintf("the certificate %s of app %s in tenant %s", path, client, tenant), fixAppCredential}, nil
 
 	case client != "" && os.Getenv("AZURE_FEDERATED_TOKEN_FILE") == "" && os.Getenv("IDENTITY_ENDPOINT") == "" && os.Getenv("MSI_ENDPOINT") == "":
-		return nil, "", fmt.Errorf("client_id %s is set but neither client_secret nor certificate_path is: set one of them (or AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH), or remove client_id to sign in with a managed identity or the Azure CLI", client)
+		return nil, signer{}, fmt.Errorf("client_id %s is set but neither client_secret nor certificate_path is: set one of them (or AZURE_CLIENT_SECRET / AZURE_CLIENT_CERTIFICATE_PATH), or remove client_id to sign in with a managed identity or the Azure CLI", client)
 
 	default:
 		cred, err := azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{ClientOptions: opts, TenantID: tenant, DisableInstanceDiscovery: custom})
-		return cred, "the default Azure credential chain (workload identity, managed identity, Azure CLI)", err
+		return cred, signer{"the default Azure credential chain (workload identity, managed identity, Azure CLI)",
+			"set client_id with client_secret or certificate_path (or AZURE_CLIENT_ID with AZURE_CLIENT_SECRET), run `az login`, or run where a managed or workload identity is available"}, err
 	}
 }
 

@@ -110,7 +110,8 @@ func unreachable(err error) bool {
 }
 
 // credentialError says which credential failed to sign in, never its secret.
-func credentialError(credential string, err error) error {
+func credentialError(who signer, err error) error {
+	credential := who.description
 	var af *azidentity.AuthenticationFailedError
 	if errors.As(err, &af) && af.RawResponse != nil {
 		var body struct {
@@ -123,14 +124,14 @@ func credentialError(credential string, err error) error {
 		if desc == "" {
 			desc = af.RawResponse.Status
 		}
-		return fmt.Errorf("signing in with %s failed (%s): check tenant_id, client_id and the secret or certificate, and that the app exists in that tenant", credential, desc)
+		return fmt.Errorf("signing in with %s failed (%s): %s", credential, desc, who.fix)
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return fmt.Errorf("signing in with %s failed: host %s does not resolve: check environment and authority_host, and your network or proxy (HTTPS_PROXY)", credential, dnsErr.Name)
 	}
 	msg, _, _ := strings.Cut(err.Error(), "\n")
-	return fmt.Errorf("signing in with %s failed: %s", credential, msg)
+	return fmt.Errorf("signing in with %s failed (%s): %s", credential, strings.TrimSuffix(msg, "."), who.fix)
 }
 
 // explain turns a Graph error into one sentence that says what to do.

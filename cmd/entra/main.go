@@ -214,17 +214,10 @@ func query(ctx context.Context, e *sqlengine.Engine, sql, format string, stdout,
 	})
 	progress.stop()
 	if err != nil {
-		fmt.Fprintf(stderr, "entra: %v\n", cleanMessage(err))
+		fmt.Fprintf(stderr, "entra: %s\n", strings.TrimPrefix(err.Error(), "entra: "))
 		return 1
 	}
 	return 0
-}
-
-// cleanMessage keeps the plugin's own sentence: SQLite and the SDK wrap it.
-func cleanMessage(err error) string {
-	msg := err.Error()
-	msg = strings.ReplaceAll(msg, "entra: entra: ", "entra: ")
-	return msg
 }
 
 func listTables(e *sqlengine.Engine, only, format string, stdout, stderr io.Writer) int {

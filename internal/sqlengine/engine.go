@@ -30,7 +30,12 @@ type Engine struct {
 	ctx        context.Context
 	cacheTTL   time.Duration
 	rowsRead   int64
+	// scanErr is the first error a scan of the running statement met: the
+	// plugin's own sentence, which SQLite would otherwise wrap.
+	scanErr atomic.Pointer[error]
 }
+
+func (e *Engine) scanFailed(err error) { e.scanErr.CompareAndSwap(nil, &err) }
 
 // Open makes the connection's tables queryable. Scans stop when ctx ends.
 // cacheTTL lets repeated identical scans (an inner join's, say) reuse rows.
@@ -102,6 +107,7 @@ func (e *Engine) Exec(ctx context.Context, sql string, out func(Result) error) e
 	old := e.db.SetInterrupt(ctx)
 	defer e.db.SetInterrupt(old)
 	for n := 1; strings.TrimSpace(sql) != ""; n++ {
+		e.scanErr.Store(nil)
 		stmt, tail, err := e.db.Prepare(sql)
 		if err != nil {
 			return statementError(n, sql, err)
@@ -132,6 +138,9 @@ func (e *Engine) Exec(ctx context.Context, sql string, out func(Result) error) e
 		}
 		err = stmt.Err()
 		stmt.Close()
+		if scanErr := e.scanErr.Swap(nil); err != nil && scanErr != nil {
+			return *scanErr
+		}
 		if err != nil {
 			return statementError(n, sql, err)
 		}

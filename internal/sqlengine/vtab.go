@@ -148,6 +148,7 @@ func (c *cursor) Filter(idxNum int, idxStr string, args ...sqlite3.Value) error 
 		column, op, _ := strings.Cut(step, " ")
 		value, err := c.table.qualValue(column, op, v)
 		if err != nil {
+			c.table.engine.scanFailed(err)
 			return err
 		}
 		if value == nil {
@@ -248,6 +249,7 @@ func (c *cursor) Next() error {
 		if !ok {
 			c.eof = true
 			if err := <-c.errc; err != nil {
+				c.table.engine.scanFailed(err)
 				return err
 			}
 			return nil
