@@ -105,10 +105,10 @@ func (p *pacer) reserve(now time.Time) time.Duration {
 	if now.Before(p.holdUntil) {
 		return p.holdUntil.Sub(now)
 	}
-	// A margin of 5% of the window (at least 50 ms) absorbs the jitter
-	// between our send times and Graph's arrival times: a new connection's
-	// handshake, a busy machine.
-	window := p.window + max(p.window/20, 50*time.Millisecond)
+	// A margin absorbs the jitter between our send times and Graph's
+	// arrival times (a new connection's handshake, a busy machine): 2.5% of
+	// the window, from 30 ms to 250 ms.
+	window := p.window + min(max(p.window/40, 30*time.Millisecond), 250*time.Millisecond)
 	kept := p.sent[:0]
 	for _, t := range p.sent {
 		if now.Sub(t) < window {

@@ -2,7 +2,6 @@ package graphfake
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -352,6 +351,3 @@ func tokenize(s string) []string {
 	}
 	return toks
 }
-
-// describe is used in error messages of the emulator's own tests.
-func (w window) String() string { return fmt.Sprintf("[%s, %s]", w.from, w.to) }
