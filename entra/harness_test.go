@@ -14,13 +14,10 @@ import (
 	"github.com/turbot/steampipe-plugin-entra/internal/localplugin"
 )
 
-// TestMain makes the emulator's TLS certificate trusted the way a user
-// behind a TLS-inspecting proxy would: through SSL_CERT_FILE.
+// TestMain trusts the emulator's TLS certificate the way a user behind a
+// TLS-inspecting proxy would, through SSL_CERT_FILE, and clears any real
+// credentials from the environment.
 func TestMain(m *testing.M) {
-	undo, err := graphfake.TrustEmulator()
-	if err != nil {
-		panic(err)
-	}
 	for _, v := range []string{"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD"} {
 		os.Unsetenv(v)
 	}
@@ -28,9 +25,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("STEAMPIPE_LOG_LEVEL") == "" {
 		os.Setenv("STEAMPIPE_LOG_LEVEL", "ERROR")
 	}
-	code := m.Run()
-	undo()
-	os.Exit(code)
+	os.Exit(graphfake.RunTrusted(m))
 }
 
 // testNow is the emulated tenant's clock: its newest sign-in.

@@ -17,15 +17,7 @@ import (
 	"github.com/turbot/steampipe-plugin-entra/internal/sqlengine"
 )
 
-func TestMain(m *testing.M) {
-	undo, err := graphfake.TrustEmulator()
-	if err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	undo()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(graphfake.RunTrusted(m)) }
 
 // entraCLI runs the command and returns its exit status and output.
 func entraCLI(t *testing.T, stdin string, args ...string) (int, string, string) {

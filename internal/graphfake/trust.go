@@ -25,3 +25,14 @@ func TrustEmulator() (undo func(), err error) {
 	os.Setenv("SSL_CERT_FILE", file)
 	return func() { os.RemoveAll(dir) }, nil
 }
+
+// RunTrusted runs a test binary's tests with the emulator trusted (see
+// TrustEmulator) and returns their exit code; TestMain functions call it.
+func RunTrusted(m interface{ Run() int }) int {
+	undo, err := TrustEmulator()
+	if err != nil {
+		panic(err)
+	}
+	defer undo()
+	return m.Run()
+}

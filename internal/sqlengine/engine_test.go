@@ -15,14 +15,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	undo, err := graphfake.TrustEmulator()
-	if err != nil {
-		panic(err)
-	}
 	os.Setenv("STEAMPIPE_LOG_LEVEL", "OFF")
-	code := m.Run()
-	undo()
-	os.Exit(code)
+	os.Exit(graphfake.RunTrusted(m))
 }
 
 var now = time.Now().UTC().Truncate(time.Second)
