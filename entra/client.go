@@ -220,6 +220,19 @@ func tokenClaims(token string) claims {
 	return c
 }
 
+// onGraph points a nextLink at the configured Graph endpoint. Graph's links
+// name Graph's own host; behind a gateway or proxy endpoint that host is
+// not the one the credential is scoped to, and would get no token.
+func (c *graphClient) onGraph(link string) string {
+	u, err := url.Parse(link)
+	root, rerr := url.Parse(c.graphRoot)
+	if link == "" || err != nil || rerr != nil || u.Host == root.Host {
+		return link
+	}
+	u.Scheme, u.Host = root.Scheme, root.Host
+	return u.String()
+}
+
 // send makes one GET to Graph and gives the response to handle, which must
 // consume the body. Every request asks for evolvable enum members
 // (passthrough, AzureADBackupAuth, ...) to be sent as themselves.

@@ -41,3 +41,15 @@ func TestConfigFallsBackToTheEnvironment(t *testing.T) {
 		t.Fatalf("default budget %+v", b)
 	}
 }
+
+func TestNextLinksStayOnTheConfiguredEndpoint(t *testing.T) {
+	c := &graphClient{graphRoot: "https://graph-gateway.contoso.example"}
+	got := c.onGraph("https://graph.microsoft.com/beta/auditLogs/signIns?$filter=x&$skiptoken=abc")
+	if got != "https://graph-gateway.contoso.example/beta/auditLogs/signIns?$filter=x&$skiptoken=abc" {
+		t.Fatalf("got %s", got)
+	}
+	same := "https://graph-gateway.contoso.example/beta/auditLogs/signIns?$skiptoken=abc"
+	if c.onGraph(same) != same || c.onGraph("") != "" {
+		t.Fatal("a link on the endpoint changed")
+	}
+}

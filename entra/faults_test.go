@@ -268,3 +268,19 @@ func TestConcurrentQueriesShareOneBudget(t *testing.T) {
 		t.Fatalf("%d requests, %d throttled", st.Requests, st.Throttled)
 	}
 }
+
+func TestAFailureAfterRowsReachesTheCaller(t *testing.T) {
+	// Page 2 is refused for good: the rows of page 1 are out, and the query must fail, not end short.
+	tn := newTenant(t, tenantOptions{rows: 5000, emulator: func(c *graphfake.Config) {
+		c.Faults = func(_ *http.Request, n int) graphfake.Fault {
+			if n >= 2 {
+				return graphfake.Fault{Kind: graphfake.FaultStatus, Status: 500}
+			}
+			return graphfake.Fault{}
+		}
+	}})
+	rows, err := tn.query(localplugin.Query{Table: "entra_sign_in"})
+	if err == nil {
+		t.Fatalf("the query ended without an error after %d rows", len(rows))
+	}
+}

@@ -242,7 +242,7 @@ func (f *fetcher) split(from, to, lastAt time.Time) []window {
 // the slice, which are then read concurrently instead of the nextLink.
 func (f *fetcher) scanSlice(ctx context.Context, q signInQuery, w window, cur cursor, split func(cursor) []window) error {
 	next := f.listURL(q.fullFilter(w.from, cur.until(w)))
-	resumes := 0
+	resumed, resumedAt := false, time.Time{} // a resume that streams nothing new is not tried again
 
 	for next != "" && !f.stopped() {
 		var link string
@@ -256,17 +256,18 @@ func (f *fetcher) scanSlice(ctx context.Context, q signInQuery, w window, cur cu
 			if err != nil {
 				return &transientError{fmt.Errorf("reading a sign-in page: %w", err)}
 			}
+			link = f.client.onGraph(link)
 			return nil
 		})
 		switch {
 		case err == nil:
 		case ctx.Err() != nil || f.stopped():
 			return nil
-		case resumes < maxAttempts && (badSkipToken(err) || (retryable(err) && !unreachable(err) && !cur.lastAt.IsZero())):
+		case !(resumed && cur.lastAt.Equal(resumedAt)) && (badSkipToken(err) || (retryable(err) && !unreachable(err) && !cur.lastAt.IsZero())):
 			// The nextLink is dead (a lost skip token, or a page that keeps
 			// failing): go on from the oldest instant streamed, or from the
 			// slice's start when nothing was streamed yet.
-			resumes++
+			resumed, resumedAt = true, cur.lastAt
 			log.Printf("[WARN] entra: resuming a sign-in scan at %s after: %v", cur.until(w).Format(time.RFC3339), err)
 			link = f.listURL(q.fullFilter(w.from, cur.until(w)))
 		default:

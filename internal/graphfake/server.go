@@ -169,7 +169,7 @@ func (s *Server) SetFaults(f FaultFunc) {
 }
 
 func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
-	base := s.URL + "/" + r.PathValue("tenant")
+	base := "https://" + r.Host + "/" + r.PathValue("tenant") // the host the client asked for, as behind a proxy
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        base + "/oauth2/v2.0/token",
 		"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
@@ -401,14 +401,15 @@ func (s *Server) listSignIns(w http.ResponseWriter, r *http.Request, t token, fa
 	for i, rec := range rows {
 		values[i] = rec.wire(beta, prefer, withCA)
 	}
-	body := map[string]any{"@odata.context": s.URL + "/" + r.PathValue("version") + "/$metadata#auditLogs/signIns", "value": values}
+	origin := "https://" + r.Host // links name the host the client asked for, as Graph's do
+	body := map[string]any{"@odata.context": origin + "/" + r.PathValue("version") + "/$metadata#auditLogs/signIns", "value": values}
 	if pos < hi-lo {
 		tok, _ := json.Marshal(page{Next: pos})
 		next := *r.URL
 		nq := r.URL.Query()
 		nq.Set("$skiptoken", base64.RawURLEncoding.EncodeToString(tok))
 		next.RawQuery = nq.Encode()
-		body["@odata.nextLink"] = s.URL + next.RequestURI()
+		body["@odata.nextLink"] = origin + next.RequestURI()
 	}
 	deliver(w, encodeJSON(body), fault)
 }

@@ -121,12 +121,27 @@ func (p *Plugin) Execute(ctx context.Context, q Query, each func(Row) bool) erro
 			return cleanError(err)
 		}
 		if resp == nil || resp.Row == nil {
-			return nil
+			return outcome(stream, cancel)
 		}
 		if !each(toRow(resp.Row)) {
 			return nil
 		}
 	}
+}
+
+// outcome tells, after the SDK's end-of-rows marker, whether the scan
+// failed. The SDK marks the end of the rows before it returns; then
+// CallExecuteAsync either sends a second marker (success) or records the
+// error and closes the stream, where the error waits for one more Recv.
+func outcome(stream *anywhere.LocalPluginStream, cancel context.CancelFunc) error {
+	if _, err := stream.Recv(); err != nil {
+		return cleanError(err)
+	}
+	cancel() // nothing else will come: let the last Recv return
+	if _, err := stream.Recv(); err != nil && !errors.Is(err, context.Canceled) {
+		return cleanError(err)
+	}
+	return nil
 }
 
 // cleanError strips the SDK's wrapping ("rpc error: ... desc = ") so the
