@@ -142,3 +142,27 @@ func TestRepeatedQueryInsideCacheTTLMakesNoRequest(t *testing.T) {
 		t.Fatalf("the repeat made %d requests", after-before)
 	}
 }
+
+func TestLimitCountsOnlyRowsThatMeetTheQualsExactly(t *testing.T) {
+	tn := newTenant(t, tenantOptions{})
+	log := tn.srv.Log()
+	// An instant several sign-ins share: Graph's "le" returns them first, and "<" must drop them.
+	i := 1
+	for log.At(i) != log.At(i+1) {
+		i++
+	}
+	bound := log.At(i)
+	rows := tn.mustQuery(localplugin.Query{Table: "entra_sign_in", Limit: 3, Columns: []string{"id", "created_date_time"},
+		Quals: []localplugin.Qual{{Column: "created_date_time", Operator: "<", Value: bound}}})
+	if len(rows) != 3 {
+		t.Fatalf("limit 3 gave %d rows", len(rows))
+	}
+	for _, r := range rows {
+		if !r["created_date_time"].(time.Time).Before(bound) {
+			t.Fatalf("row at %v is not before %v", r["created_date_time"], bound)
+		}
+	}
+	if top := tn.srv.Requests()[0].Query().Get("$top"); top != "3" {
+		t.Fatalf("$top=%s, want 3", top)
+	}
+}

@@ -122,16 +122,25 @@ var signInColumnDefs = []column{
 	{name: "tenant_id", typ: proto.ColumnType_STRING, description: "The tenant of the connection that read this row; tells tenants apart in an aggregator.", get: func(s *signIn) any { return s.tenantID }},
 }
 
+// columnGetters reads each column's value from a record, by column name.
+var columnGetters = func() map[string]func(*signIn) any {
+	m := make(map[string]func(*signIn) any, len(signInColumnDefs))
+	for _, c := range signInColumnDefs {
+		m[c.name] = c.get
+		if c.get == nil {
+			m[c.name] = fieldAccessor(c.name)
+		}
+	}
+	return m
+}()
+
 // signInColumns builds the SDK columns. Each transform is one cached
 // accessor: the SDK's FromField resolves field names by reflection on
 // every row, which costs more than the whole decoding.
 func signInColumns() []*plugin.Column {
 	cols := make([]*plugin.Column, 0, len(signInColumnDefs))
 	for _, c := range signInColumnDefs {
-		get := c.get
-		if get == nil {
-			get = fieldAccessor(c.name)
-		}
+		get := columnGetters[c.name]
 		cols = append(cols, &plugin.Column{
 			Name:        c.name,
 			Type:        c.typ,

@@ -2,6 +2,7 @@ package entra
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,7 +16,7 @@ import (
 type filterColumn struct {
 	column   string
 	property string // the OData property path
-	like     bool   // `like 'abc%'` → startswith(property,'abc')
+	like     bool   // `like 'abc%'` and `ilike 'abc%'` → startswith(property,'abc')
 	notEqual bool   // `<>` → ne (Graph takes it on only a few properties)
 	number   bool   // compare as a number, not a quoted string
 }
@@ -69,7 +70,7 @@ func signInKeyColumns(withEventType bool) plugin.KeyColumnSlice {
 			ops = append(ops, "<>")
 		}
 		if fc.like {
-			ops = append(ops, quals.QualOperatorLike)
+			ops = append(ops, quals.QualOperatorLike, quals.QualOperatorILike)
 		}
 		keys = append(keys, &plugin.KeyColumn{Name: fc.column, Require: plugin.Optional, Operators: ops})
 	}
@@ -91,6 +92,21 @@ type signInQuery struct {
 	// empty is true when the quals cannot match anything (a lower bound
 	// after the upper, no event type left): no request is needed.
 	empty bool
+	// exact re-checks every pushed qual on a decoded row: Graph compares
+	// strings without case and bounds times by whole seconds, and the SDK
+	// counts a LIMIT on the rows the plugin streams, so a row the SQL
+	// engine would drop must not be streamed.
+	exact []func(*signIn) bool
+}
+
+// matches says whether a row meets every pushed qual exactly.
+func (q signInQuery) matches(rec *signIn) bool {
+	for _, ok := range q.exact {
+		if !ok(rec) {
+			return false
+		}
+	}
+	return true
 }
 
 // translate turns a query's quals into a signInQuery. It is pure: the same
@@ -117,6 +133,7 @@ func translate(keyQuals plugin.KeyColumnQualMap, allQuals map[string]*proto.Qual
 		case "<", "<=":
 			q.to = earlier(q.to, upper)
 		}
+		q.exact = append(q.exact, timeCheck(kq.Operator, t))
 		pushed["created_date_time"]++
 	}
 	if !q.from.IsZero() && !q.to.IsZero() && q.from.After(q.to) {
@@ -131,6 +148,7 @@ func translate(keyQuals plugin.KeyColumnQualMap, allQuals map[string]*proto.Qual
 		case "<>":
 			q.eventTypes = subtract(q.eventTypes, values)
 		}
+		q.exact = append(q.exact, valueCheck("sign_in_event_type", kq))
 		pushed["sign_in_event_type"]++
 	}
 	if len(q.eventTypes) == 0 {
@@ -142,6 +160,7 @@ func translate(keyQuals plugin.KeyColumnQualMap, allQuals map[string]*proto.Qual
 		for _, kq := range sortedQuals(keyQuals[fc.column]) {
 			if c := fc.clause(kq); c != "" {
 				clauses = append(clauses, c)
+				q.exact = append(q.exact, valueCheck(fc.column, kq))
 				if pushed[fc.column] == 0 {
 					q.columns = append(q.columns, fc.column)
 				}
@@ -184,7 +203,7 @@ func (fc filterColumn) clause(kq *quals.Qual) string {
 		if fc.notEqual {
 			return fc.anyOf("ne", kq.Value, " and ")
 		}
-	case quals.QualOperatorLike:
+	case quals.QualOperatorLike, quals.QualOperatorILike:
 		if prefix, ok := likePrefix(kq.Value.GetStringValue()); ok && fc.like {
 			return fmt.Sprintf("startswith(%s,%s)", fc.property, quote(prefix))
 		}
@@ -223,6 +242,73 @@ func (fc filterColumn) literals(v *proto.QualValue) []string {
 	}
 	if _, ok := v.GetValue().(*proto.QualValue_StringValue); ok {
 		return []string{quote(v.GetStringValue())}
+	}
+	return nil
+}
+
+// timeCheck compares a row's time with a bound exactly.
+func timeCheck(op string, t time.Time) func(*signIn) bool {
+	return func(rec *signIn) bool {
+		at := rec.CreatedDateTime
+		switch op {
+		case "=":
+			return at.Equal(t)
+		case ">":
+			return at.After(t)
+		case ">=":
+			return !at.Before(t)
+		case "<":
+			return at.Before(t)
+		case "<=":
+			return !at.After(t)
+		}
+		return true
+	}
+}
+
+// valueCheck compares a row's column with a qual as SQL does: strings by
+// case (LIKE) or without it (ILIKE), and NULL matches nothing.
+func valueCheck(column string, kq *quals.Qual) func(*signIn) bool {
+	get := columnGetters[column]
+	var want []any // the value, or the IN list
+	if list := kq.Value.GetListValue(); list != nil {
+		for _, v := range list.Values {
+			want = append(want, qualAny(v))
+		}
+	} else {
+		want = []any{qualAny(kq.Value)}
+	}
+	prefix, _ := likePrefix(kq.Value.GetStringValue())
+	return func(rec *signIn) bool {
+		v := get(rec)
+		if v == nil {
+			return false
+		}
+		switch kq.Operator {
+		case "=":
+			return slices.Contains(want, v)
+		case "<>":
+			return !slices.Contains(want, v)
+		case quals.QualOperatorLike:
+			s, _ := v.(string)
+			return strings.HasPrefix(s, prefix)
+		case quals.QualOperatorILike:
+			s, _ := v.(string)
+			return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+		}
+		return true
+	}
+}
+
+// qualAny is a qual value as the column getters return it.
+func qualAny(v *proto.QualValue) any {
+	switch x := v.GetValue().(type) {
+	case *proto.QualValue_StringValue:
+		return x.StringValue
+	case *proto.QualValue_Int64Value:
+		return x.Int64Value
+	case *proto.QualValue_BoolValue:
+		return x.BoolValue
 	}
 	return nil
 }

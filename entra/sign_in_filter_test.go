@@ -171,3 +171,36 @@ func TestTranslateEventTypes(t *testing.T) {
 		})
 	}
 }
+
+func TestPushedQualsAreRecheckedExactly(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	code0, code50126 := int64(0), int64(50126)
+	rec := func(upn string, at time.Time, code *int64) *signIn {
+		r := &signIn{UserPrincipalName: upn, CreatedDateTime: at}
+		r.status.ErrorCode = code
+		return r
+	}
+	for _, tc := range []struct {
+		name  string
+		quals []q
+		rec   *signIn
+		want  bool
+	}{
+		{"= is case-sensitive, as in SQL", []q{{"user_principal_name", "=", str("Adele@contoso.example")}}, rec("adele@contoso.example", t0, &code0), false},
+		{"= matches exactly", []q{{"user_principal_name", "=", str("adele@contoso.example")}}, rec("adele@contoso.example", t0, &code0), true},
+		{"IN", []q{{"user_principal_name", "=", list(str("x"), str("adele@contoso.example"))}}, rec("adele@contoso.example", t0, &code0), true},
+		{"like is case-sensitive", []q{{"user_principal_name", "~~", str("Adele%")}}, rec("adele@contoso.example", t0, &code0), false},
+		{"ilike is not", []q{{"user_principal_name", "~~*", str("ADELE%")}}, rec("adele@contoso.example", t0, &code0), true},
+		{"> excludes the bound Graph's ge includes", []q{{"created_date_time", ">", ts(t0)}}, rec("a", t0, &code0), false},
+		{"> includes what follows", []q{{"created_date_time", ">", ts(t0)}}, rec("a", t0.Add(time.Second), &code0), true},
+		{"<= with a fraction", []q{{"created_date_time", "<=", ts(t0.Add(-time.Millisecond))}}, rec("a", t0, &code0), false},
+		{"<> on a number", []q{{"status_error_code", "<>", num(0)}}, rec("a", t0, &code50126), true},
+		{"<> on NULL is not true", []q{{"status_error_code", "<>", num(0)}}, rec("a", t0, nil), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := run(allEventTypes, tc.quals).matches(tc.rec); got != tc.want {
+				t.Fatalf("matches = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -67,7 +67,9 @@ func listSignIns(eventTypes []string) plugin.HydrateFunc {
 			top = int(*limit)
 		}
 		f := newFetcher(c, top, func(rec *signIn) bool {
-			d.StreamListItem(ctx, rec)
+			if q.matches(rec) {
+				d.StreamListItem(ctx, rec)
+			}
 			return d.RowsRemaining(ctx) > 0
 		})
 		f.limiter = func(ctx context.Context) { d.WaitForListRateLimit(ctx) }

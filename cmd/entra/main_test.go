@@ -168,7 +168,7 @@ func TestTablesAndColumns(t *testing.T) {
 	if c := byName["created_date_time"]; c == nil || c[2] != "< <= = > >=" || !strings.Contains(c[1], "ISO-8601") {
 		t.Fatalf("created_date_time: %v", c)
 	}
-	if c := byName["user_principal_name"]; c == nil || c[2] != "= like" || c[3] == "" {
+	if c := byName["user_principal_name"]; c == nil || c[2] != "= ilike like" || c[3] == "" {
 		t.Fatalf("user_principal_name: %v", c)
 	}
 	if c := byName["authentication_details"]; c == nil || c[2] != "" || c[1] != "TEXT (JSON)" {

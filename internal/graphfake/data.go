@@ -314,7 +314,7 @@ var enumsNeedingPrefer = map[string]map[string]bool{
 	"tokenIssuerType":       {"AzureADBackupAuth": true, "ADFederationServicesMFAAdapter": true, "NPSExtension": true},
 }
 
-// betaOnly lists the beta properties that v1.0 does not return.
+// v1Properties lists what v1.0 returns; the other beta properties it does not.
 var v1Properties = map[string]bool{
 	"id": true, "appDisplayName": true, "appId": true, "appliedConditionalAccessPolicies": true, "authenticationAppDeviceDetails": true,
 	"clientAppUsed": true, "conditionalAccessStatus": true, "correlationId": true, "createdDateTime": true, "deviceDetail": true,

@@ -17,8 +17,7 @@ import (
 	"github.com/turbot/steampipe-plugin-sdk/v5/grpc/proto"
 )
 
-// timeColumn is compared exactly by the cursor rather than by SQLite,
-// which would compare its ISO-8601 text with whatever text a query holds.
+// timeColumn's constraints are left to the plugin, which compares times.
 const timeColumn = "created_date_time"
 
 // Engine is an SQLite database whose tables are a plugin connection's.
@@ -186,6 +185,9 @@ type Column struct {
 	Pushed                  []string
 }
 
+// operatorNames spells the plugin's operators as SQL does.
+var operatorNames = map[string]string{"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "~~": "like", "~~*": "ilike"}
+
 // Tables lists the tables, by name.
 func (e *Engine) Tables() ([]Table, error) {
 	schema, err := e.plugin.Schema(e.connection)
@@ -205,7 +207,7 @@ func (e *Engine) Tables() ([]Table, error) {
 				col.Type = "INTEGER (0/1)"
 			}
 			for op := range e.tables[name].keyOps[c.Name] {
-				col.Pushed = append(col.Pushed, map[string]string{"~~": "like"}[op]+strings.TrimPrefix(op, "~~"))
+				col.Pushed = append(col.Pushed, operatorNames[op])
 			}
 			sort.Strings(col.Pushed)
 			t.Columns = append(t.Columns, col)

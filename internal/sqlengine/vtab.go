@@ -29,7 +29,7 @@ var sqliteOps = map[sqlite3.IndexConstraintOp]string{
 	sqlite3.INDEX_CONSTRAINT_GE:   ">=",
 	sqlite3.INDEX_CONSTRAINT_LT:   "<",
 	sqlite3.INDEX_CONSTRAINT_LE:   "<=",
-	sqlite3.INDEX_CONSTRAINT_LIKE: "~~",
+	sqlite3.INDEX_CONSTRAINT_LIKE: "~~*", // SQLite's LIKE ignores case: ILIKE
 }
 
 // plan is what BestIndex decided, passed to Filter through IdxStr.
@@ -72,12 +72,14 @@ func (t *table) BestIndex(idx *sqlite3.IndexInfo) error {
 		}
 		name := t.columns[c.Column].Name
 		argv++
-		idx.ConstraintUsage[i] = sqlite3.IndexConstraintUsage{ArgvIndex: argv, Omit: name == timeColumn && op != "~~"}
+		// The plugin re-checks times exactly; SQLite would compare its ISO
+		// text with whatever text the query holds.
+		idx.ConstraintUsage[i] = sqlite3.IndexConstraintUsage{ArgvIndex: argv, Omit: name == timeColumn}
 		if op == "=" && name != timeColumn {
 			idx.In(i, 1) // hand over IN lists whole: one request with an "or"
 		}
-		if op == "~~" {
-			allPushed = false // Graph's startswith is looser than LIKE: SQLite re-checks
+		if op == "~~*" {
+			allPushed = false // only 'prefix%' patterns reach Graph, and the pattern is not known yet
 		}
 		p = append(p, name+" "+op)
 		// Each pushed constraint makes the scan cheaper; an id or a
@@ -121,19 +123,11 @@ type cursor struct {
 	row    localplugin.Row
 	rowid  int64
 	eof    bool
-	// timeBounds are the created_date_time constraints SQLite left to us.
-	timeBounds []timeBound
-}
-
-type timeBound struct {
-	op string
-	at time.Time
 }
 
 func (c *cursor) Filter(idxNum int, idxStr string, args ...sqlite3.Value) error {
 	c.Close()
 	q := localplugin.Query{Connection: c.table.engine.connection, Table: c.table.name, Columns: c.table.usedColumns(idxNum), CacheTTL: c.table.engine.cacheTTL}
-	c.timeBounds = nil
 	var limit, offset int64
 	for i, step := range parsePlan(idxStr) {
 		v := args[i]
@@ -154,9 +148,6 @@ func (c *cursor) Filter(idxNum int, idxStr string, args ...sqlite3.Value) error 
 		if value == nil {
 			c.eof = true // a NULL compares false: no row can match
 			return nil
-		}
-		if at, ok := value.(time.Time); ok && column == timeColumn {
-			c.timeBounds = append(c.timeBounds, timeBound{op, at})
 		}
 		q.Quals = append(q.Quals, localplugin.Qual{Column: column, Operator: op, Value: value})
 	}
@@ -254,41 +245,11 @@ func (c *cursor) Next() error {
 			}
 			return nil
 		}
-		if !c.inTimeBounds(r) {
-			continue
-		}
 		c.row = r
 		c.rowid++
 		atomic.AddInt64(&c.table.engine.rowsRead, 1)
 		return nil
 	}
-}
-
-// inTimeBounds applies exactly the created_date_time constraints SQLite
-// left to the cursor: Graph is asked for whole seconds, widened outwards.
-func (c *cursor) inTimeBounds(r localplugin.Row) bool {
-	at, _ := r[timeColumn].(time.Time)
-	for _, b := range c.timeBounds {
-		ok := true
-		switch b.op {
-		case "=":
-			ok = at.Equal(b.at)
-		case ">":
-			ok = at.After(b.at)
-		case ">=":
-			ok = !at.Before(b.at)
-		case "<":
-			ok = at.Before(b.at)
-		case "<=":
-			ok = !at.After(b.at)
-		case "<>":
-			ok = !at.Equal(b.at)
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *cursor) EOF() bool { return c.eof }
