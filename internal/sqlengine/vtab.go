@@ -85,7 +85,7 @@ func (t *table) BestIndex(idx *sqlite3.IndexInfo) error {
 		// Each pushed constraint makes the scan cheaper; an id or a
 		// correlation id makes it a handful of rows.
 		switch {
-		case op == "=" && (name == "id" || name == "correlation_id" || name == "unique_token_identifier"):
+		case op == "=" && (name == "id" || name == "correlation_id"):
 			cost, rows = cost/1e6, 1
 		case op == "=":
 			cost, rows = cost/100, max(rows/100, 1)
