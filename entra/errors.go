@@ -151,6 +151,8 @@ func (c *graphClient) explain(err error, q *signInQuery) error {
 		return fmt.Errorf("Graph refused the sign-in logs (%s: %s): grant app %s the AuditLog.Read.All and Directory.Read.All permissions with admin consent; a signed-in user also needs one of the roles Reports Reader, Security Reader, Security Operator, Security Administrator, Global Reader or Global Administrator", ge.Code, ge.Message, c.clientID)
 	case ge.Status == http.StatusUnauthorized:
 		return fmt.Errorf("Graph rejected the token of %s (%s: %s): check that the credential belongs to tenant %s and the environment (cloud) is right", c.credential, ge.Code, ge.Message, c.tenantID)
+	case ge.Status == http.StatusNotFound && q != nil:
+		return fmt.Errorf("Graph at %s has no sign-in logs (%s: %s): check environment and graph_endpoint; some national clouds do not serve sign-in logs through Graph", c.graphRoot, ge.Code, ge.Message)
 	case ge.Status == http.StatusBadRequest && q != nil && len(q.columns) > 0:
 		return fmt.Errorf("Graph rejected the filter built from the WHERE conditions on %s (%s: $filter=%s): change or drop the condition Graph cannot take; the SQL engine applies conditions on other columns itself",
 			strings.Join(q.columns, ", "), ge.Message, q.fullFilter(q.from, q.to))

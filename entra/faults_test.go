@@ -145,6 +145,7 @@ func TestUnreachableEndpointsSayWhere(t *testing.T) {
 	srv := graphfake.New(graphfake.Config{Clients: map[string]graphfake.Client{"0000cccc-0000-4000-8000-000000000001": {Secret: "s"}}})
 	defer srv.Close()
 	for _, tc := range []struct{ name, authority, graph, want string }{
+		{"a Graph without sign-in logs", srv.URL, srv.URL + "/not-graph", "has no sign-in logs"},
 		{"Graph", srv.URL, "https://127.0.0.1:1", "cannot reach Graph at https://127.0.0.1:1"},
 		{"the sign-in authority", "https://127.0.0.1:1", srv.URL, "signing in with the client secret of app 0000cccc-0000-4000-8000-000000000001"},
 	} {
