@@ -17,13 +17,13 @@ import (
 	"github.com/turbot/steampipe-plugin-entra/internal/localplugin"
 )
 
-// The scan benchmarks run Graph's throttle ten times faster than the real
-// one, on both sides: 5 requests per 1 s instead of per 10 s, and pages of
-// 200 ms ± 60 ms instead of 2 s. Rates are reported against that ceiling.
+// The scan benchmarks run Graph's throttle five times faster than the real
+// one, on both sides: 5 requests per 2 s instead of per 10 s, and pages of
+// 400 ms ± 120 ms instead of 2 s. Rates are reported against that ceiling.
 const (
 	benchRequests = 5
-	benchWindow   = time.Second
-	benchCeiling  = float64(benchRequests*pageSize) / 1 // rows per second of the scaled window
+	benchWindow   = 2 * time.Second
+	benchCeiling  = float64(benchRequests*pageSize) / 2 // rows per second of the scaled window
 )
 
 // benchTenant serves an emulated tenant from its own process, so the heap
@@ -35,7 +35,7 @@ func benchTenant(b *testing.B, rows int, opts localplugin.Options) *localplugin.
 		b.Fatalf("building the emulator: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "-rows", strconv.Itoa(rows), "-now", testNow.Format(time.RFC3339), "-retention", "696h",
-		"-throttle-requests", strconv.Itoa(benchRequests), "-throttle-window", benchWindow.String(), "-latency", "200ms", "-jitter", "60ms")
+		"-throttle-requests", strconv.Itoa(benchRequests), "-throttle-window", benchWindow.String(), "-latency", "400ms", "-jitter", "120ms")
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)

@@ -107,8 +107,8 @@ func (p *pacer) reserve(now time.Time) time.Duration {
 	}
 	// A margin absorbs the jitter between our send times and Graph's
 	// arrival times (a new connection's handshake, a busy machine): 2.5% of
-	// the window, from 30 ms to 250 ms.
-	window := p.window + min(max(p.window/40, 30*time.Millisecond), 250*time.Millisecond)
+	// the window, from 100 ms to 250 ms (Graph's 10 s window: 250 ms).
+	window := p.window + min(max(p.window/40, 100*time.Millisecond), 250*time.Millisecond)
 	kept := p.sent[:0]
 	for _, t := range p.sent {
 		if now.Sub(t) < window {
