@@ -223,3 +223,18 @@ func TestErrorsSayWhatWentWrong(t *testing.T) {
 		t.Fatalf("bad time: %v", err)
 	}
 }
+
+func TestLikePrefixGoesToGraphAsStartswith(t *testing.T) {
+	f := newFixture(t, 3000)
+	from := now.Add(-10 * 24 * time.Hour)
+	rows := f.mustQuery(fmt.Sprintf("select count(*) from entra_sign_in where user_principal_name like 'ADELE%%' and created_date_time >= '%s'", iso(from)))
+	want := len(f.srv.Log().Select(func(r *graphfake.Record) bool {
+		return strings.HasPrefix(r.Str("userPrincipalName"), "adele") && !r.At.Before(from)
+	}))
+	if int(rows[0][0].(int64)) != want || want == 0 {
+		t.Fatalf("count %v, want %d (SQLite's LIKE ignores case)", rows[0][0], want)
+	}
+	if fl := f.filters(); len(fl) != 1 || !strings.Contains(fl[0], "startswith(userPrincipalName,'ADELE')") {
+		t.Fatalf("requests: %q", fl)
+	}
+}
