@@ -32,7 +32,10 @@ connection "entra" {
   # request_timeout = 300
 
   # Graph serves sign-in logs at 5 requests per 10 seconds per app per tenant.
-  # The plugin paces itself to that budget; lower it if other tools share the app.
+  # The plugin paces itself to that budget. For every connection, change it with
+  # a limiter "entra_sign_in_requests" block (bucket_size requests in any
+  # bucket_size / fill_rate seconds) in a plugin "local/entra" block; for this
+  # connection only, with:
   # requests_per_window = 5
   # request_window      = 10
 }

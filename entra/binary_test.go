@@ -44,6 +44,12 @@ func TestBuiltPluginServesItsSchemaOverGRPC(t *testing.T) {
 	if err != nil || len(res.FailedConnections) > 0 {
 		t.Fatalf("config: %v %v", err, res.GetFailedConnections())
 	}
+	// Steampipe sends its limiter blocks; the budget block is the plugin's, the rest the SDK's.
+	if _, err := stub.SetRateLimiters(&proto.SetRateLimitersRequest{Definitions: []*proto.RateLimiterDefinition{
+		{Name: BudgetLimiter, FillRate: 0.5, BucketSize: 5}, {Name: "entra_concurrency", MaxConcurrency: 4},
+	}}); err != nil {
+		t.Fatalf("limiter blocks: %v", err)
+	}
 	schema, err := stub.GetSchema(&proto.GetSchemaRequest{Connection: "entra"})
 	if err != nil {
 		t.Fatal(err)

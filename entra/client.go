@@ -32,7 +32,7 @@ type graphClient struct {
 	tenantID   string
 	clientID   string // the app that signs in; with tenantID, the throttle's key
 	timeout    time.Duration
-	budget     budget
+	budget     func(budget) budget // the connection's overrides of the plugin-wide budget
 }
 
 // getClient returns the connection's client. Memoize makes it once per
@@ -72,7 +72,7 @@ func newGraphClient(ctx context.Context, cfg entraConfig) (*graphClient, error) 
 		return nil, fmt.Errorf("graph_endpoint %q is not a URL: %w", nc.graph, err)
 	}
 	scope := nc.graph + "/.default"
-	c := &graphClient{cred: cred, credential: who.description, graphRoot: nc.graph, timeout: cfg.requestTimeout(), budget: cfg.budget()}
+	c := &graphClient{cred: cred, credential: who.description, graphRoot: nc.graph, timeout: cfg.requestTimeout(), budget: cfg.budget}
 
 	// Sign in now, so that a bad credential fails the first query with its
 	// own message, and learn the tenant and app from the token when the

@@ -70,8 +70,9 @@ func (c entraConfig) requestTimeout() time.Duration {
 	return 300 * time.Second
 }
 
-func (c entraConfig) budget() budget {
-	b := graphBudget
+// budget is the connection's request budget: its own attributes over the
+// plugin-wide one.
+func (c entraConfig) budget(b budget) budget {
 	if c.RequestsPerWindow != nil && *c.RequestsPerWindow > 0 {
 		b.requests = *c.RequestsPerWindow
 	}

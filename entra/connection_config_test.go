@@ -34,10 +34,10 @@ func TestConfigFallsBackToTheEnvironment(t *testing.T) {
 		t.Fatalf("tenant %q client %q", c.tenantID(), c.clientID())
 	}
 	n, w := 7, 2.5
-	if b := (entraConfig{RequestsPerWindow: &n, RequestWindow: &w}).budget(); b.requests != 7 || b.window != 2500*time.Millisecond {
+	if b := (entraConfig{RequestsPerWindow: &n, RequestWindow: &w}).budget(graphBudget); b.requests != 7 || b.window != 2500*time.Millisecond {
 		t.Fatalf("budget %+v", b)
 	}
-	if b := (entraConfig{}).budget(); b != graphBudget {
+	if b := (entraConfig{}).budget(graphBudget); b != graphBudget {
 		t.Fatalf("default budget %+v", b)
 	}
 }

@@ -51,7 +51,7 @@ type tenant struct {
 // tenantOptions tune a test tenant.
 type tenantOptions struct {
 	rows     int
-	budget   string // requests_per_window and request_window HCL; default: no pacing to speak of
+	budget   string // requests_per_window and request_window HCL; default: no pacing to speak of; "# none" for the plugin-wide budget
 	extraHCL string
 	emulator func(*graphfake.Config)
 }
@@ -87,7 +87,7 @@ graph_endpoint = %q
 %s
 %s
 `, srv.TenantID(), clientID, secret, srv.URL, srv.URL, o.budget, o.extraHCL)
-	p, err := localplugin.Start(Plugin, "entra", localplugin.Options{}, localplugin.Connection{Name: "entra", Config: hcl})
+	p, err := localplugin.Start(Plugin, "entra", localplugin.Options{LimiterTap: TakeBudgetLimiter}, localplugin.Connection{Name: "entra", Config: hcl})
 	if err != nil {
 		t.Fatalf("starting the plugin: %v", err)
 	}

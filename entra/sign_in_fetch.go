@@ -43,7 +43,7 @@ func newFetcher(c *graphClient, top int, emit func(*signIn) bool) *fetcher {
 	if top <= 0 || top > pageSize {
 		top = pageSize
 	}
-	return &fetcher{client: c, pacer: pacerFor(c.tenantID, c.clientID, c.budget), top: top, emit: emit}
+	return &fetcher{client: c, pacer: pacerFor(c.tenantID, c.clientID, c.budget(defaultBudget())), top: top, emit: emit}
 }
 
 // send is one logical request: paced, and retried while Graph or the

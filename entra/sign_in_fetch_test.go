@@ -116,3 +116,34 @@ func TestLimiterBlocksSlowTheRequests(t *testing.T) {
 		t.Fatalf("%d requests in %v: the limiter block did not pace them", n, took)
 	}
 }
+
+func TestBudgetLimiterBlockSetsTheBudget(t *testing.T) {
+	rest := TakeBudgetLimiter([]*proto.RateLimiterDefinition{{Name: "other", FillRate: 1}, {Name: BudgetLimiter, FillRate: 0.5, BucketSize: 5}})
+	if len(rest) != 1 || rest[0].Name != "other" || defaultBudget() != graphBudget {
+		t.Fatalf("rest %v, budget %+v", rest, defaultBudget())
+	}
+	t.Cleanup(func() { TakeBudgetLimiter(nil) })
+
+	// Graph allows 2 requests a second here; the block says so, and the
+	// connection sets no budget of its own.
+	tn := newTenant(t, tenantOptions{rows: 8000, budget: "# none", emulator: func(c *graphfake.Config) {
+		c.Throttle = graphfake.Throttle{Requests: 2, Window: time.Second}
+	}})
+	if err := tn.plugin.SetRateLimiters(&proto.RateLimiterDefinition{Name: BudgetLimiter, FillRate: 2, BucketSize: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if b := defaultBudget(); b.requests != 2 || b.window != time.Second {
+		t.Fatalf("budget %+v", b)
+	}
+	start := time.Now()
+	rows := tn.mustQuery(localplugin.Query{Table: "entra_sign_in"})
+	took := time.Since(start)
+	st := tn.srv.Stats()
+	if len(rows) != 8000 || st.Throttled != 0 {
+		t.Fatalf("%d rows, %d of %d requests throttled", len(rows), st.Throttled, st.Requests)
+	}
+	// 8 pages at 2 a second: about 3.5 s; Graph's default budget would take over 10 s.
+	if took < 2500*time.Millisecond || took > 8*time.Second {
+		t.Fatalf("%d requests took %v: the limiter block's budget was not the one used", st.Requests, took)
+	}
+}

@@ -3,7 +3,10 @@ package entra
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/turbot/steampipe-plugin-sdk/v5/grpc/proto"
 )
 
 // pacer keeps an app's requests to one tenant under Graph's budget for
@@ -76,6 +79,43 @@ type budget struct {
 
 // graphBudget is Graph's documented allowance for sign-in logs.
 var graphBudget = budget{requests: 5, window: 10 * time.Second}
+
+// BudgetLimiter names the Steampipe `limiter` block that sets the sign-in
+// request budget of every tenant and app: bucket_size requests in any
+// bucket_size/fill_rate seconds (Graph's: bucket_size = 5, fill_rate = 0.5).
+const BudgetLimiter = "entra_sign_in_requests"
+
+// limiterBudget is the budget a BudgetLimiter block set; nil without one.
+var limiterBudget atomic.Pointer[budget]
+
+// defaultBudget is the budget of connections that do not set their own.
+func defaultBudget() budget {
+	if b := limiterBudget.Load(); b != nil {
+		return *b
+	}
+	return graphBudget
+}
+
+// TakeBudgetLimiter reads the BudgetLimiter block from Steampipe's limiter
+// definitions and returns the others, which the SDK applies on top. The
+// budget is a sliding window per tenant and app, which Graph counts and
+// the SDK's limiters (token buckets, scoped by connection or table) cannot
+// express; without the block, the budget is Graph's.
+func TakeBudgetLimiter(defs []*proto.RateLimiterDefinition) []*proto.RateLimiterDefinition {
+	var rest []*proto.RateLimiterDefinition
+	var found *budget
+	for _, d := range defs {
+		if d.Name != BudgetLimiter {
+			rest = append(rest, d)
+			continue
+		}
+		if d.BucketSize > 0 && d.FillRate > 0 {
+			found = &budget{requests: int(d.BucketSize), window: time.Duration(float64(d.BucketSize) / float64(d.FillRate) * float64(time.Second))}
+		}
+	}
+	limiterBudget.Store(found)
+	return rest
+}
 
 // wait blocks until a request may be sent, and counts it as sent.
 func (p *pacer) wait(ctx context.Context) error {

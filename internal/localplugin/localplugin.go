@@ -27,8 +27,9 @@ type Connection struct {
 
 // Plugin is a plugin running in this process.
 type Plugin struct {
-	server *grpc.PluginServer
-	calls  atomic.Int64
+	server     *grpc.PluginServer
+	limiterTap func([]*proto.RateLimiterDefinition) []*proto.RateLimiterDefinition
+	calls      atomic.Int64
 }
 
 // Options tune the in-process plugin.
@@ -36,11 +37,14 @@ type Options struct {
 	// CacheMB is the query cache's size; the cache preallocates all of it.
 	// 0 means 32 MB.
 	CacheMB int
+	// LimiterTap, when set, sees Steampipe's limiter definitions first and
+	// returns those the SDK should apply.
+	LimiterTap func([]*proto.RateLimiterDefinition) []*proto.RateLimiterDefinition
 }
 
 // Start serves the plugin in process and configures its connections.
 func Start(pluginFunc plugin.PluginFunc, pluginName string, opts Options, connections ...Connection) (*Plugin, error) {
-	p := &Plugin{server: plugin.Server(&plugin.ServeOpts{PluginFunc: pluginFunc})}
+	p := &Plugin{server: plugin.Server(&plugin.ServeOpts{PluginFunc: pluginFunc}), limiterTap: opts.LimiterTap}
 	configs := make([]*proto.ConnectionConfig, len(connections))
 	for i, c := range connections {
 		configs[i] = &proto.ConnectionConfig{Connection: c.Name, Plugin: "local/" + pluginName, PluginShortName: pluginName, Config: c.Config}
@@ -236,6 +240,9 @@ func toQualValue(v any) (*proto.QualValue, error) {
 // SetRateLimiters applies Steampipe `limiter` blocks, as Steampipe does
 // when its config has them.
 func (p *Plugin) SetRateLimiters(defs ...*proto.RateLimiterDefinition) error {
+	if p.limiterTap != nil {
+		defs = p.limiterTap(defs)
+	}
 	_, err := p.server.SetRateLimiters(&proto.SetRateLimitersRequest{Definitions: defs})
 	return err
 }
