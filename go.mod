@@ -15,6 +15,7 @@ require (
 	github.com/microsoftgraph/msgraph-sdk-go-core v1.4.0
 	github.com/ncruces/go-sqlite3 v0.37.0
 	github.com/turbot/steampipe-plugin-sdk/v5 v5.14.1
+	github.com/zclconf/go-cty v1.14.4
 	google.golang.org/protobuf v1.36.6
 )
 
@@ -93,7 +94,6 @@ require (
 	github.com/tkrajina/go-reflector v0.5.6 // indirect
 	github.com/turbot/go-kit v1.1.0 // indirect
 	github.com/ulikunitz/xz v0.5.15 // indirect
-	github.com/zclconf/go-cty v1.14.4 // indirect
 	go.opencensus.io v0.24.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.1.0 // indirect
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.49.0 // indirect

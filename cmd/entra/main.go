@@ -22,6 +22,7 @@ import (
 	"github.com/turbot/steampipe-plugin-entra/internal/graphfake"
 	"github.com/turbot/steampipe-plugin-entra/internal/localplugin"
 	"github.com/turbot/steampipe-plugin-entra/internal/sqlengine"
+	"github.com/turbot/steampipe-plugin-sdk/v5/grpc/proto"
 )
 
 const usage = `entra: SQL over Microsoft Entra sign-in logs.
@@ -130,6 +131,7 @@ func openEngine(ctx context.Context, configPath, connectionName string, demo boo
 		os.RemoveAll(tmp)
 	}
 	name, config, cleanup := "entra", "", removeTmp
+	var limiters []*proto.RateLimiterDefinition
 	switch {
 	case demo:
 		var stopDemo func()
@@ -141,13 +143,17 @@ func openEngine(ctx context.Context, configPath, connectionName string, demo boo
 		cleanup = func() { stopDemo(); removeTmp() }
 		fmt.Fprintln(stderr, "entra: --demo: these sign-ins are synthetic, served by a built-in Graph emulator; no tenant is contacted")
 	case configPath != "":
-		name, config, err = readConnection(configPath, connectionName)
+		cfg, err := readConfig(configPath, connectionName)
 		if err != nil {
 			cleanup()
 			return nil, nil, err
 		}
+		name, config, limiters = cfg.connection, cfg.config, cfg.limiters
 	}
-	p, err := localplugin.Start(entra.Plugin, "entra", localplugin.Options{}, localplugin.Connection{Name: name, Config: config})
+	p, err := localplugin.Start(entra.Plugin, "entra", localplugin.Options{LimiterTap: entra.TakeBudgetLimiter}, localplugin.Connection{Name: name, Config: config})
+	if err == nil {
+		err = p.SetRateLimiters(limiters...) // as Steampipe does, even with none
+	}
 	if err != nil {
 		cleanup()
 		return nil, nil, err

@@ -84,6 +84,22 @@ connection "broken" {
 connection "aws" {
   plugin = "aws"
 }
+
+connection "paced" {
+  plugin         = "local/entra"
+  tenant_id      = %[1]q
+  client_id      = %[2]q
+  client_secret  = "cli-secret"
+  authority_host = %[3]q
+  graph_endpoint = %[3]q
+}
+
+plugin "local/entra" {
+  limiter "entra_sign_in_requests" {
+    bucket_size = 1
+    fill_rate   = 1
+  }
+}
 `, srv.TenantID(), client, srv.URL)
 	path := filepath.Join(t.TempDir(), "entra.spc")
 	if err := os.WriteFile(path, []byte(spc), 0o600); err != nil {
@@ -132,6 +148,19 @@ func TestConfigFileAndOutputs(t *testing.T) {
 	}
 }
 
+func TestLimiterBlocksInTheConfigFileSetTheBudget(t *testing.T) {
+	_, spc := tenantConfig(t)
+	start := time.Now()
+	// 2,000 sign-ins take at least two requests, at one a second (the file's limiter block).
+	code, out, errOut := entraCLI(t, "", "query", "--config", spc, "--connection", "paced", "--output", "csv", "select count(*) from entra_sign_in")
+	if code != 0 || out != "count(*)\n2000\n" {
+		t.Fatalf("exit %d: %q %s", code, out, errOut)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Fatalf("the query took %v: the limiter block was not applied", took)
+	}
+}
+
 func TestErrorsExitNonZeroWithOneSentence(t *testing.T) {
 	_, spc := tenantConfig(t)
 	for _, tc := range []struct {
@@ -139,7 +168,7 @@ func TestErrorsExitNonZeroWithOneSentence(t *testing.T) {
 		want string
 	}{
 		{[]string{"query", "--config", spc, "--connection", "broken", "select id from entra_sign_in"}, "neither client_secret nor certificate_path is"},
-		{[]string{"query", "--config", spc, "select id from entra_sign_in"}, "several entra connections (contoso, broken)"},
+		{[]string{"query", "--config", spc, "select id from entra_sign_in"}, "several entra connections (contoso, broken, paced)"},
 		{[]string{"query", "--config", spc, "--connection", "contoso", "select id from entra_sign_in where"}, "statement 1"},
 		{[]string{"query", "--config", "/nonexistent.spc", "select 1"}, "cannot be read"},
 		{[]string{"columns", "--config", spc, "--connection", "contoso", "entra_nothing"}, `no table "entra_nothing"`},
