@@ -91,10 +91,6 @@ func transportError(ctx context.Context, err error) error {
 	if ctx.Err() == context.Canceled {
 		return ctx.Err()
 	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-		return fmt.Errorf("cannot reach Graph: host %s does not resolve: check environment and graph_endpoint, and your network or proxy (HTTPS_PROXY)", dnsErr.Name)
-	}
 	var af *azidentity.AuthenticationFailedError
 	if errors.As(err, &af) {
 		return err

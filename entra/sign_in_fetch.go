@@ -182,7 +182,10 @@ func (c *cursor) seen(rec *signIn) bool {
 		}
 	} else {
 		c.lastAt = at
-		c.sent = map[string]bool{}
+		if c.sent == nil {
+			c.sent = map[string]bool{}
+		}
+		clear(c.sent) // reused: the fetch path moves to a new instant on most rows
 	}
 	c.sent[rec.ID] = true
 	return false

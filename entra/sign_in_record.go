@@ -2,6 +2,7 @@ package entra
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -122,17 +123,15 @@ type deviceDetail struct {
 // finish parses the nested objects the convenience columns read.
 func (s *signIn) finish(tenantID string) error {
 	s.tenantID = tenantID
-	for _, p := range []struct {
-		raw  json.RawMessage
-		into any
-	}{{s.Status, &s.status}, {s.Location, &s.location}, {s.DeviceDetail, &s.device}} {
-		if len(p.raw) > 0 && string(p.raw) != "null" {
-			if err := json.Unmarshal(p.raw, p.into); err != nil {
-				return err
-			}
-		}
+	return errors.Join(parseObject(s.Status, &s.status), parseObject(s.Location, &s.location), parseObject(s.DeviceDetail, &s.device))
+}
+
+// parseObject decodes a nested object; absent or null leaves into empty.
+func parseObject(raw json.RawMessage, into any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
 	}
-	return nil
+	return json.Unmarshal(raw, into)
 }
 
 // signInPage reads a Graph collection page and hands each record to emit as

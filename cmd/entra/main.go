@@ -114,38 +114,19 @@ func openEngine(ctx context.Context, configPath, connectionName string, demo boo
 	if os.Getenv("STEAMPIPE_LOG_LEVEL") == "" {
 		os.Setenv("STEAMPIPE_LOG_LEVEL", "OFF") // the plugin's own log would mix with results
 	}
-	// The SDK makes, and at once deletes, $TMPDIR/<plugin name>: give it a
-	// private TMPDIR so that nothing of the user's named /tmp/entra is touched.
-	tmp, err := os.MkdirTemp("", "entra-cli")
-	if err != nil {
-		return nil, nil, err
-	}
-	oldTmp, hadTmp := os.LookupEnv("TMPDIR")
-	os.Setenv("TMPDIR", tmp)
-	removeTmp := func() {
-		if hadTmp {
-			os.Setenv("TMPDIR", oldTmp)
-		} else {
-			os.Unsetenv("TMPDIR")
-		}
-		os.RemoveAll(tmp)
-	}
-	name, config, cleanup := "entra", "", removeTmp
+	name, config, cleanup := "entra", "", func() {}
 	var limiters []*proto.RateLimiterDefinition
 	switch {
 	case demo:
-		var stopDemo func()
-		config, stopDemo, err = startDemo()
+		var err error
+		config, cleanup, err = startDemo()
 		if err != nil {
-			cleanup()
 			return nil, nil, err
 		}
-		cleanup = func() { stopDemo(); removeTmp() }
 		fmt.Fprintln(stderr, "entra: --demo: these sign-ins are synthetic, served by a built-in Graph emulator; no tenant is contacted")
 	case configPath != "":
 		cfg, err := readConfig(configPath, connectionName)
 		if err != nil {
-			cleanup()
 			return nil, nil, err
 		}
 		name, config, limiters = cfg.connection, cfg.config, cfg.limiters

@@ -58,7 +58,8 @@ func TestDemoAnswersAnAnalystQuery(t *testing.T) {
 }
 
 // tenantConfig serves an emulated tenant and writes a Steampipe config
-// file with two connections: a working one and one with no secret.
+// file: a working connection, one with no secret, another plugin's, and one
+// paced by the file's limiter block.
 func tenantConfig(t *testing.T) (*graphfake.Server, string) {
 	const client = "0000ffff-0000-4000-8000-000000000001"
 	srv := graphfake.New(graphfake.Config{Log: graphfake.Log{Seed: 4, Rows: 2000, Retention: 29 * 24 * time.Hour}, Clients: map[string]graphfake.Client{client: {Secret: "cli-secret"}}})

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -44,7 +45,11 @@ type Options struct {
 
 // Start serves the plugin in process and configures its connections.
 func Start(pluginFunc plugin.PluginFunc, pluginName string, opts Options, connections ...Connection) (*Plugin, error) {
-	p := &Plugin{server: plugin.Server(&plugin.ServeOpts{PluginFunc: pluginFunc}), limiterTap: opts.LimiterTap}
+	server, err := serveAside(pluginFunc)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plugin{server: server, limiterTap: opts.LimiterTap}
 	configs := make([]*proto.ConnectionConfig, len(connections))
 	for i, c := range connections {
 		configs[i] = &proto.ConnectionConfig{Connection: c.Name, Plugin: "local/" + pluginName, PluginShortName: pluginName, Config: c.Config}
@@ -60,6 +65,26 @@ func Start(pluginFunc plugin.PluginFunc, pluginName string, opts Options, connec
 		return nil, fmt.Errorf("connection %s: %s", name, msg)
 	}
 	return p, nil
+}
+
+// serveAside starts the plugin under a private TMPDIR: plugin.Server makes
+// and at once deletes $TMPDIR/<plugin name>, which may be someone's.
+func serveAside(pluginFunc plugin.PluginFunc) (*grpc.PluginServer, error) {
+	dir, err := os.MkdirTemp("", "localplugin")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	old, had := os.LookupEnv("TMPDIR")
+	os.Setenv("TMPDIR", dir)
+	defer func() {
+		if had {
+			os.Setenv("TMPDIR", old)
+		} else {
+			os.Unsetenv("TMPDIR")
+		}
+	}()
+	return plugin.Server(&plugin.ServeOpts{PluginFunc: pluginFunc}), nil
 }
 
 // Schema returns the tables of a connection, by name.
@@ -104,8 +129,7 @@ func (p *Plugin) Execute(ctx context.Context, q Query, each func(Row) bool) erro
 	qc := &proto.QueryContext{Columns: q.Columns, Quals: pq}
 	data := &proto.ExecuteConnectionData{CacheEnabled: q.CacheTTL > 0, CacheTtl: int64(q.CacheTTL.Seconds())}
 	if q.Limit > 0 {
-		qc.Limit = &proto.NullableInt{Value: q.Limit}
-		data.Limit = qc.Limit
+		data.Limit = &proto.NullableInt{Value: q.Limit}
 	}
 	req := &proto.ExecuteRequest{
 		Table:                 q.Table,

@@ -235,21 +235,19 @@ func (t *table) usedColumns(mask int) []string {
 }
 
 func (c *cursor) Next() error {
-	for {
-		r, ok := <-c.rows
-		if !ok {
-			c.eof = true
-			if err := <-c.errc; err != nil {
-				c.table.engine.scanFailed(err)
-				return err
-			}
-			return nil
+	r, ok := <-c.rows
+	if !ok {
+		c.eof = true
+		if err := <-c.errc; err != nil {
+			c.table.engine.scanFailed(err)
+			return err
 		}
-		c.row = r
-		c.rowid++
-		atomic.AddInt64(&c.table.engine.rowsRead, 1)
 		return nil
 	}
+	c.row = r
+	c.rowid++
+	atomic.AddInt64(&c.table.engine.rowsRead, 1)
+	return nil
 }
 
 func (c *cursor) EOF() bool { return c.eof }
